@@ -1,0 +1,355 @@
+//! The merged filesystem: layer indexes applied in order, as the container
+//! runtime's snapshotter would, into one map from image path to the entry that
+//! wins. Within a layer, opaque markers apply first, then whiteouts, then the
+//! layer's entries. Symlinks are resolved inside this map only: absolute targets
+//! start from the image root, `..` never climbs above it, and at most
+//! `Limits::link_hops` links are followed, as Linux does.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::Arc;
+
+use super::scan::{LayerEntry, LayerIndex, NodeKind};
+use crate::paths;
+
+/// Where an entry lives: layer position in the image and entry number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FileRef {
+    pub layer: usize,
+    pub entry: u32,
+}
+
+/// One path of the merged view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Node {
+    /// The entry at this path.
+    pub at: FileRef,
+    /// For regular files and hardlinks: the entry whose bytes this path has
+    /// (a hardlink's target). `None` for a hardlink whose target is absent.
+    pub content: Option<FileRef>,
+}
+
+/// The outcome of resolving a path through symlinks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// The path (after links) and its node.
+    Found { path: String, node: Node },
+    /// Nothing at `path` (after following links so far).
+    Missing { path: String },
+    /// More than the allowed number of symlinks.
+    TooManyLinks { path: String },
+}
+
+pub struct MergedFs {
+    layers: Vec<Arc<LayerIndex>>,
+    map: BTreeMap<String, Node>,
+    link_hops: usize,
+}
+
+impl MergedFs {
+    /// Applies the layers in order (lowest first).
+    pub fn merge(layers: Vec<Arc<LayerIndex>>, link_hops: usize) -> MergedFs {
+        let mut map: BTreeMap<String, Node> = BTreeMap::new();
+        for (li, layer) in layers.iter().enumerate() {
+            let refs = || {
+                layer.entries.iter().enumerate().map(move |(i, e)| {
+                    (
+                        FileRef {
+                            layer: li,
+                            entry: i as u32,
+                        },
+                        e,
+                    )
+                })
+            };
+            for (_, e) in refs().filter(|(_, e)| e.kind == NodeKind::Opaque) {
+                remove_below(&mut map, &e.path);
+            }
+            for (_, e) in refs().filter(|(_, e)| e.kind == NodeKind::Whiteout) {
+                map.remove(&e.path);
+                remove_below(&mut map, &e.path);
+            }
+            for (at, e) in refs() {
+                let content = match &e.kind {
+                    NodeKind::Opaque | NodeKind::Whiteout => continue,
+                    NodeKind::File => Some(at),
+                    NodeKind::Hardlink(target) => map.get(target).and_then(|n| n.content),
+                    _ => None,
+                };
+                if e.kind != NodeKind::Dir {
+                    // A file replacing a directory hides what was under it.
+                    if let Some(old) = map.get(&e.path) {
+                        if entry_of(&layers, old.at).is_some_and(|o| o.kind == NodeKind::Dir) {
+                            remove_below(&mut map, &e.path);
+                        }
+                    }
+                }
+                map.insert(e.path.clone(), Node { at, content });
+            }
+        }
+        MergedFs {
+            layers,
+            map,
+            link_hops,
+        }
+    }
+
+    pub fn layers(&self) -> &[Arc<LayerIndex>] {
+        &self.layers
+    }
+
+    pub fn entry(&self, at: FileRef) -> Option<&LayerEntry> {
+        entry_of(&self.layers, at)
+    }
+
+    /// The node at exactly `path` (no link following).
+    pub fn get(&self, path: &str) -> Option<Node> {
+        self.map.get(path).copied()
+    }
+
+    /// Every path and node, in path order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Node)> {
+        self.map.iter().map(|(p, n)| (p.as_str(), *n))
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Resolves `path` (absolute) through symlinks in every component,
+    /// including the last.
+    pub fn resolve(&self, path: &str) -> Resolved {
+        let mut hops = 0usize;
+        // `pending` holds the components still to walk, last first.
+        let mut pending: Vec<String> = components_rev(path);
+        let mut current = String::from("/");
+        while let Some(comp) = pending.pop() {
+            if comp == ".." {
+                // `current` is a resolved directory: its parent is lexical.
+                current = paths::parent(&current).to_string();
+                continue;
+            }
+            let next = paths::join_normalised(&current, &comp);
+            let Some(node) = self.map.get(&next).copied() else {
+                if !pending.is_empty() && self.has_children(&next) {
+                    // A directory no entry lists (writers may omit parents).
+                    current = next;
+                    continue;
+                }
+                let mut missing = next;
+                while let Some(rest) = pending.pop() {
+                    missing = paths::join_normalised(&missing, &rest);
+                }
+                return Resolved::Missing { path: missing };
+            };
+            match self.entry(node.at).map(|e| &e.kind) {
+                Some(NodeKind::Symlink(target)) => {
+                    hops += 1;
+                    if hops > self.link_hops {
+                        return Resolved::TooManyLinks { path: next };
+                    }
+                    // Absolute targets start again at the image root;
+                    // relative ones from the link's directory.
+                    if target.starts_with('/') {
+                        current = String::from("/");
+                    }
+                    pending.extend(components_rev(target));
+                }
+                _ => current = next,
+            }
+        }
+        match self.map.get(&current) {
+            Some(node) => Resolved::Found {
+                path: current,
+                node: *node,
+            },
+            // The root itself, when no layer lists it.
+            None => Resolved::Missing { path: current },
+        }
+    }
+}
+
+impl MergedFs {
+    /// Is there any path below `dir`?
+    fn has_children(&self, dir: &str) -> bool {
+        let prefix = format!("{dir}/");
+        self.map
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+            .next()
+            .is_some_and(|(p, _)| p.starts_with(&prefix))
+    }
+}
+
+fn components_rev(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .rev()
+        .map(str::to_string)
+        .collect()
+}
+
+fn entry_of(layers: &[Arc<LayerIndex>], at: FileRef) -> Option<&LayerEntry> {
+    layers.get(at.layer)?.entries.get(at.entry as usize)
+}
+
+/// Removes every path strictly below `dir`.
+fn remove_below(map: &mut BTreeMap<String, Node>, dir: &str) {
+    let prefix = if dir == "/" {
+        "/".to_string()
+    } else {
+        format!("{dir}/")
+    };
+    let doomed: Vec<String> = map
+        .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+        .take_while(|(p, _)| p.starts_with(&prefix))
+        .map(|(p, _)| p.clone())
+        .collect();
+    for p in doomed {
+        map.remove(&p);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layer(entries: &[(&str, NodeKind)]) -> Arc<LayerIndex> {
+        Arc::new(LayerIndex {
+            entries: entries
+                .iter()
+                .map(|(p, k)| LayerEntry {
+                    path: p.to_string(),
+                    kind: k.clone(),
+                    mode: 0o755,
+                    size: 0,
+                    ident: None,
+                })
+                .collect(),
+            ..LayerIndex::default()
+        })
+    }
+
+    fn paths_of(fs: &MergedFs) -> Vec<&str> {
+        fs.iter().map(|(p, _)| p).collect()
+    }
+
+    #[test]
+    fn later_layers_replace_and_whiteouts_delete() {
+        use NodeKind::*;
+        let fs = MergedFs::merge(
+            vec![
+                layer(&[("/a", Dir), ("/a/x", File), ("/a/y", File), ("/b", File)]),
+                layer(&[("/a/x", Whiteout), ("/b", File), ("/c", File)]),
+            ],
+            40,
+        );
+        assert_eq!(paths_of(&fs), vec!["/a", "/a/y", "/b", "/c"]);
+        assert_eq!(fs.get("/b").unwrap().at.layer, 1);
+    }
+
+    #[test]
+    fn opaque_applies_before_the_same_layers_entries() {
+        use NodeKind::*;
+        let fs = MergedFs::merge(
+            vec![
+                layer(&[("/d", Dir), ("/d/old", File), ("/dd", File)]),
+                layer(&[("/d/new", File), ("/d", Opaque)]),
+            ],
+            40,
+        );
+        assert_eq!(paths_of(&fs), vec!["/d", "/d/new", "/dd"]);
+    }
+
+    #[test]
+    fn whiteout_of_a_directory_removes_its_contents() {
+        use NodeKind::*;
+        let fs = MergedFs::merge(
+            vec![
+                layer(&[("/d", Dir), ("/d/x", File), ("/d2", File)]),
+                layer(&[("/d", Whiteout)]),
+            ],
+            40,
+        );
+        assert_eq!(paths_of(&fs), vec!["/d2"]);
+    }
+
+    #[test]
+    fn file_replacing_a_directory_hides_its_children() {
+        use NodeKind::*;
+        let fs = MergedFs::merge(
+            vec![
+                layer(&[("/d", Dir), ("/d/x", File)]),
+                layer(&[("/d", File)]),
+            ],
+            40,
+        );
+        assert_eq!(paths_of(&fs), vec!["/d"]);
+    }
+
+    #[test]
+    fn hardlinks_share_their_targets_content() {
+        use NodeKind::*;
+        let fs = MergedFs::merge(
+            vec![layer(&[
+                ("/bin/a", File),
+                ("/bin/b", Hardlink("/bin/a".into())),
+                ("/bin/c", Hardlink("/nope".into())),
+            ])],
+            40,
+        );
+        let a = fs.get("/bin/a").unwrap();
+        assert_eq!(fs.get("/bin/b").unwrap().content, Some(a.at));
+        assert_eq!(fs.get("/bin/c").unwrap().content, None);
+    }
+
+    #[test]
+    fn resolves_links_inside_the_root() {
+        use NodeKind::*;
+        let fs = MergedFs::merge(
+            vec![layer(&[
+                ("/usr", Dir),
+                ("/usr/lib", Dir),
+                ("/usr/lib/app", Dir),
+                ("/usr/lib/app/bin", File),
+                ("/usr/local", Dir),
+                ("/usr/local/bin", Dir),
+                ("/usr/local/bin/app", Symlink("../../lib/app/bin".into())),
+                ("/bin", Symlink("usr/bin".into())),
+                ("/usr/bin", Dir),
+                ("/usr/bin/tool", Symlink("/usr/local/bin/app".into())),
+                ("/escape", Symlink("../../../../usr/lib/app/bin".into())),
+                ("/loop1", Symlink("loop2".into())),
+                ("/loop2", Symlink("/loop1".into())),
+                ("/dangling", Symlink("/nowhere/x".into())),
+            ])],
+            40,
+        );
+        let found = |p: &str| match fs.resolve(p) {
+            Resolved::Found { path, .. } => path,
+            other => panic!("{p}: {other:?}"),
+        };
+        assert_eq!(found("/usr/local/bin/app"), "/usr/lib/app/bin");
+        assert_eq!(found("/bin/tool"), "/usr/lib/app/bin");
+        assert_eq!(found("/escape"), "/usr/lib/app/bin");
+        assert!(matches!(
+            fs.resolve("/loop1"),
+            Resolved::TooManyLinks { .. }
+        ));
+        assert_eq!(
+            fs.resolve("/dangling"),
+            Resolved::Missing {
+                path: "/nowhere/x".into()
+            }
+        );
+        assert_eq!(
+            fs.resolve("/bin/nothing/here"),
+            Resolved::Missing {
+                path: "/usr/bin/nothing/here".into()
+            }
+        );
+    }
+}

@@ -1,0 +1,460 @@
+//! One pass over one layer blob: decode it (none, gzip, zstd, xz — told apart by
+//! magic bytes), walk its tar entries and identify candidate files while their
+//! bytes pass. The result, a [`LayerIndex`], keeps every entry's path, kind, mode
+//! and identification — never file bodies — so memory is the index, not the layer.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+use rayon::prelude::*;
+
+use crate::digest::{Digest, Hasher};
+use crate::identify::{self, Capture, Ident};
+use crate::limits::Limits;
+use crate::paths;
+use crate::tarwalk::{self, EntryKind, SliceInput, StreamInput, TarError};
+
+/// How a blob (layer or outer archive) is compressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+    Xz,
+    Bzip2,
+}
+
+impl Compression {
+    /// Tells the compression from the first bytes of a blob.
+    pub fn sniff(first: &[u8]) -> Compression {
+        if first.starts_with(&[0x1f, 0x8b]) {
+            Compression::Gzip
+        } else if first.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Compression::Zstd
+        } else if first.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
+            Compression::Xz
+        } else if first.starts_with(b"BZh") {
+            Compression::Bzip2
+        } else {
+            Compression::None
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+            Compression::Xz => "xz",
+            Compression::Bzip2 => "bzip2",
+        }
+    }
+}
+
+/// Opens a decoder for `raw` according to its magic bytes.
+pub fn decoder<'r, R: BufRead + 'r>(
+    raw: R,
+    compression: Compression,
+) -> io::Result<Box<dyn Read + 'r>> {
+    Ok(match compression {
+        Compression::None => Box::new(raw),
+        // Multi-member gzip (estargz, pigz, concatenated streams) is one stream.
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
+        Compression::Zstd => {
+            let mut d = zstd::stream::read::Decoder::with_buffer(raw)?;
+            // Frames asking for windows over 128 MiB (zstd --long=27) are refused:
+            // a hostile frame cannot make us allocate gigabytes.
+            d.window_log_max(27)?;
+            Box::new(d)
+        }
+        Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(raw)),
+        Compression::Bzip2 => {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "bzip2 compression is not supported",
+            ))
+        }
+    })
+}
+
+/// What an entry of a layer is, after whiteout names are recognised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NodeKind {
+    File,
+    Dir,
+    /// Target as stored (relative to the link's directory, or absolute from
+    /// the image root).
+    Symlink(String),
+    /// Target path, normalised (hardlinks name another entry of the layer).
+    Hardlink(String),
+    Device,
+    Fifo,
+    Other,
+    /// `.wh.NAME`: deletes `path` from lower layers.
+    Whiteout,
+    /// `.wh..wh..opq`: hides everything lower layers put under `path`.
+    Opaque,
+}
+
+#[derive(Debug, Clone)]
+pub struct LayerEntry {
+    /// Absolute image path (for whiteouts: the path deleted).
+    pub path: String,
+    pub kind: NodeKind,
+    pub mode: u32,
+    pub size: u64,
+    /// For regular files that are executables or have a known magic.
+    pub ident: Option<Ident>,
+}
+
+impl LayerEntry {
+    pub fn exec_bit(&self) -> bool {
+        self.mode & 0o111 != 0
+    }
+}
+
+/// Everything archscan keeps of a layer.
+#[derive(Debug, Default)]
+pub struct LayerIndex {
+    pub entries: Vec<LayerEntry>,
+    pub compression: Option<Compression>,
+    /// Digest of the raw blob, when it was computed while the bytes passed.
+    pub digest: Option<Digest>,
+    /// Problems that did not stop the walk (odd whiteouts…).
+    pub warnings: Vec<String>,
+}
+
+/// Why a layer could not be read.
+#[derive(Debug)]
+pub struct ScanError(pub String);
+
+impl From<TarError> for ScanError {
+    fn from(e: TarError) -> Self {
+        match &e.io {
+            Some(io)
+                if io.kind() == io::ErrorKind::InvalidData || io.kind() == io::ErrorKind::Other =>
+            {
+                ScanError(format!("cannot decompress: {io} ({e})"))
+            }
+            _ => ScanError(e.to_string()),
+        }
+    }
+}
+
+/// Whether to hash the raw blob while scanning it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hashing {
+    Never,
+    /// When the blob is compressed (every byte passes anyway).
+    WhenDecoded,
+    Always,
+}
+
+/// Scans a layer held in memory (a view into a memory-mapped archive or blob).
+pub fn scan_slice(data: &[u8], limits: &Limits, hashing: Hashing) -> Result<LayerIndex, ScanError> {
+    let compression = Compression::sniff(data);
+    if compression != Compression::None {
+        let mut index = scan_stream(data, limits, hashing)?;
+        index.compression = Some(compression);
+        return Ok(index);
+    }
+    let mut index = LayerIndex {
+        compression: Some(Compression::None),
+        ..LayerIndex::default()
+    };
+    let digest = (hashing == Hashing::Always).then(|| {
+        let mut h = Hasher::new(crate::digest::Algorithm::Sha256);
+        h.update(data);
+        h.finish()
+    });
+    // Walk the headers; bodies are not touched except the first bytes of each
+    // regular file (to sniff its magic). Candidates are identified in parallel.
+    let mut candidates: Vec<(usize, u64, u64)> = Vec::new();
+    let mut input = SliceInput::new(data);
+    tarwalk::walk(&mut input, limits, |entry, body| {
+        let e = to_entry(entry, &mut index.warnings);
+        if e.kind == NodeKind::File {
+            let whole = body.whole().unwrap_or(&[]);
+            let start = entry.offset as usize;
+            let end = start.saturating_add(entry.size as usize).min(whole.len());
+            let file = whole.get(start..end).unwrap_or(&[]);
+            let first = &file[..file.len().min(64)];
+            if e.exec_bit() || identify::has_magic(first) {
+                candidates.push((index.entries.len(), entry.offset, entry.size));
+            }
+        }
+        index.entries.push(e);
+        Ok(())
+    })?;
+    let idents: Vec<(usize, Option<Ident>)> = candidates
+        .par_iter()
+        .map(|&(i, off, size)| {
+            let file = usize::try_from(off)
+                .ok()
+                .zip(usize::try_from(off.saturating_add(size)).ok())
+                .and_then(|(a, b)| data.get(a..b))
+                .unwrap_or(&[]);
+            let exec = index.entries[i].exec_bit();
+            (i, identify::identify(&file, exec, &limits.ident))
+        })
+        .collect();
+    for (i, ident) in idents {
+        index.entries[i].ident = ident;
+    }
+    index.digest = digest;
+    Ok(index)
+}
+
+/// A reader that hashes what passes and counts it.
+struct Tap<R> {
+    inner: R,
+    hasher: Option<Hasher>,
+}
+
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = &mut self.hasher {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// A reader that fails once more than `left` bytes came out of it: the cap on
+/// decompressed bytes (a gzip or zstd bomb stops here).
+struct Capped<R> {
+    inner: R,
+    left: u64,
+    cap: u64,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n as u64 > self.left {
+            return Err(io::Error::other(format!(
+                "layer decompresses to more than {} bytes (limit)",
+                self.cap
+            )));
+        }
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Scans a layer arriving as a one-way stream (compressed, or from stdin).
+pub fn scan_stream<R: Read>(
+    raw: R,
+    limits: &Limits,
+    hashing: Hashing,
+) -> Result<LayerIndex, ScanError> {
+    let mut buffered = BufReader::with_capacity(256 * 1024, raw);
+    let first = buffered
+        .fill_buf()
+        .map_err(|e| ScanError(format!("read failed: {e}")))?;
+    let compression = Compression::sniff(first);
+    let hash = match hashing {
+        Hashing::Always => true,
+        Hashing::WhenDecoded => compression != Compression::None,
+        Hashing::Never => false,
+    };
+    let mut tap = Tap {
+        inner: buffered,
+        hasher: hash.then(|| Hasher::new(crate::digest::Algorithm::Sha256)),
+    };
+    let mut index = LayerIndex {
+        compression: Some(compression),
+        ..LayerIndex::default()
+    };
+    {
+        let decoded = decoder(BufReader::with_capacity(64 * 1024, &mut tap), compression)
+            .map_err(|e| ScanError(e.to_string()))?;
+        let capped = Capped {
+            inner: decoded,
+            left: limits.layer_bytes,
+            cap: limits.layer_bytes,
+        };
+        let mut input = StreamInput::new(capped);
+        let mut buf = vec![0u8; 64 * 1024];
+        tarwalk::walk(&mut input, limits, |entry, body| {
+            let mut e = to_entry(entry, &mut index.warnings);
+            if e.kind == NodeKind::File {
+                let mut cap = Capture::new(entry.size, e.exec_bit(), &limits.ident);
+                while cap.wants_more() {
+                    let n = body
+                        .read(&mut buf)
+                        .map_err(|err| format!("read failed inside this file: {err}"))?;
+                    if n == 0 {
+                        break;
+                    }
+                    cap.feed(&buf[..n]);
+                }
+                e.ident = cap.finish();
+            }
+            index.entries.push(e);
+            Ok(())
+        })?;
+        // Drain what follows the tar's end (padding, trailing gzip members) so
+        // the digest covers the whole blob.
+        if hash {
+            io::copy(&mut input.into_inner(), &mut io::sink())
+                .map_err(|e| ScanError(format!("cannot decompress the end of the layer: {e}")))?;
+        }
+    }
+    if tap.hasher.is_some() {
+        io::copy(&mut tap, &mut io::sink()).map_err(|e| ScanError(format!("read failed: {e}")))?;
+    }
+    index.digest = tap.hasher.take().map(Hasher::finish);
+    Ok(index)
+}
+
+const WHITEOUT: &str = ".wh.";
+const OPAQUE: &str = ".wh..wh..opq";
+
+fn to_entry(entry: &tarwalk::Entry, warnings: &mut Vec<String>) -> LayerEntry {
+    let path = paths::normalise(&entry.path);
+    let name = paths::file_name(&path);
+    let dir = paths::parent(&path);
+    let (path, kind) = if name == OPAQUE {
+        (dir.to_string(), NodeKind::Opaque)
+    } else if let Some(hidden) = name.strip_prefix(WHITEOUT) {
+        if hidden.is_empty() || hidden == "." || hidden == ".." || hidden.starts_with(".wh.") {
+            warnings.push(format!("ignored the whiteout {path}: it names no file"));
+            (path.clone(), NodeKind::Other)
+        } else {
+            (paths::join_normalised(dir, hidden), NodeKind::Whiteout)
+        }
+    } else {
+        let link = || String::from_utf8_lossy(entry.link.as_deref().unwrap_or(b"")).into_owned();
+        let kind = match entry.kind {
+            EntryKind::File => NodeKind::File,
+            EntryKind::Dir => NodeKind::Dir,
+            EntryKind::Symlink => NodeKind::Symlink(link()),
+            // Hardlink targets are names in the same archive.
+            EntryKind::Hardlink => NodeKind::Hardlink(paths::normalise(link().as_bytes())),
+            EntryKind::CharDevice | EntryKind::BlockDevice => NodeKind::Device,
+            EntryKind::Fifo => NodeKind::Fifo,
+            EntryKind::Other(_) => NodeKind::Other,
+        };
+        (path, kind)
+    };
+    LayerEntry {
+        path,
+        kind,
+        mode: entry.mode,
+        size: entry.size,
+        ident: None,
+    }
+}
+
+/// Does this blob look like a layer (a tar, possibly compressed)?
+pub fn looks_like_layer(first: &[u8]) -> bool {
+    match Compression::sniff(first) {
+        Compression::None => {
+            first.len() >= 512
+                && (first.get(257..262) == Some(b"ustar") || first[..512].iter().all(|&b| b == 0))
+        }
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tarwalk::tests::build;
+    use std::io::Write;
+
+    fn sample() -> Vec<u8> {
+        build(&[
+            ("./bin/", EntryKind::Dir, b"", None, 0o755),
+            (
+                "./bin/tool",
+                EntryKind::File,
+                b"#!/bin/sh\necho hi\n",
+                None,
+                0o755,
+            ),
+            ("./bin/data", EntryKind::File, b"plain", None, 0o644),
+            ("./etc/.wh.gone", EntryKind::File, b"", None, 0o644),
+            ("./opt/.wh..wh..opq", EntryKind::File, b"", None, 0o644),
+            ("./bin/sh", EntryKind::Symlink, b"", Some("busybox"), 0o777),
+        ])
+    }
+
+    #[test]
+    fn slice_scan_identifies_and_marks_whiteouts() {
+        let idx = scan_slice(&sample(), &Limits::default(), Hashing::Never).unwrap();
+        let kinds: Vec<(&str, &NodeKind)> = idx
+            .entries
+            .iter()
+            .map(|e| (e.path.as_str(), &e.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ("/bin", &NodeKind::Dir),
+                ("/bin/tool", &NodeKind::File),
+                ("/bin/data", &NodeKind::File),
+                ("/etc/gone", &NodeKind::Whiteout),
+                ("/opt", &NodeKind::Opaque),
+                ("/bin/sh", &NodeKind::Symlink("busybox".into())),
+            ]
+        );
+        assert!(matches!(idx.entries[1].ident, Some(Ident::Script(_))));
+        assert_eq!(idx.entries[2].ident, None);
+    }
+
+    #[test]
+    fn gzip_and_zstd_scans_match_the_plain_one() {
+        let plain = sample();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&plain).unwrap();
+        let gz = gz.finish().unwrap();
+        let zst = zstd::encode_all(&plain[..], 1).unwrap();
+        let a = scan_slice(&plain, &Limits::default(), Hashing::Never).unwrap();
+        for blob in [gz, zst] {
+            let b = scan_slice(&blob, &Limits::default(), Hashing::WhenDecoded).unwrap();
+            assert_eq!(a.entries.len(), b.entries.len());
+            for (x, y) in a.entries.iter().zip(&b.entries) {
+                assert_eq!((&x.path, &x.kind, &x.ident), (&y.path, &y.kind, &y.ident));
+            }
+            assert_eq!(b.digest, Some(Digest::sha256_of(&blob)));
+        }
+    }
+
+    #[test]
+    fn multi_member_gzip_is_one_layer() {
+        let plain = sample();
+        let (a, b) = plain.split_at(1024);
+        let mut blob = Vec::new();
+        for part in [a, b] {
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            gz.write_all(part).unwrap();
+            blob.extend(gz.finish().unwrap());
+        }
+        let idx = scan_slice(&blob, &Limits::default(), Hashing::Never).unwrap();
+        assert_eq!(idx.entries.len(), 6);
+    }
+
+    #[test]
+    fn decompression_cap_stops_a_bomb() {
+        let zeros = vec![0u8; 4 << 20];
+        let zst = zstd::encode_all(&zeros[..], 3).unwrap();
+        let limits = Limits {
+            layer_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        // All-zero data is an empty tar: it ends at the first zero block, so
+        // the cap only bites when draining for the digest.
+        let err = scan_slice(&zst, &limits, Hashing::Always).unwrap_err();
+        assert!(err.0.contains("limit"), "{}", err.0);
+    }
+
+    #[test]
+    fn looks_like_layer_by_magic() {
+        assert!(looks_like_layer(&sample()));
+        assert!(looks_like_layer(&[0x1f, 0x8b, 8, 0]));
+        assert!(!looks_like_layer(b"{\"schemaVersion\":2}"));
+    }
+}

@@ -1,0 +1,386 @@
+//! archscan: the real CPU architecture of a container image archive, from the
+//! bytes, offline.
+//!
+//! The pipeline, one call per stage: open the input ([`source`]) → read its
+//! image plans ([`image`]) → scan every distinct layer once, in parallel
+//! ([`layers::scan`], identifying executables while their bytes pass,
+//! [`identify`]) → merge each image's layers ([`layers::merge`]) → judge it
+//! ([`judge`]) → one [`report::Report`] that every output format and the exit
+//! code are computed from.
+
+pub mod digest;
+pub mod error;
+pub mod findings;
+pub mod identify;
+pub mod image;
+pub mod judge;
+pub mod layers;
+pub mod limits;
+pub mod paths;
+pub mod platform;
+pub mod report;
+pub mod source;
+pub mod tarwalk;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use findings::{Finding, Rule, Severity};
+use image::{Catalog, Format, ImagePlan, Planned};
+use layers::merge::MergedFs;
+use layers::scan::{Hashing, LayerIndex};
+use limits::Limits;
+use platform::Platform;
+use report::{Declared, ImageReport, Report, SourceInfo, Verdict};
+use source::Source;
+
+/// Resolved options of one run (the command line, turned into values).
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// The deploy target (`--platform`).
+    pub target: Option<Platform>,
+    /// Judge only images whose name or a ref contains this (`--image`).
+    pub image: Option<String>,
+    /// Replaces the image's Entrypoint (as Kubernetes `command` does; Cmd is
+    /// then dropped unless `cmd` is given).
+    pub entrypoint: Option<Vec<String>>,
+    /// Replaces the image's Cmd (Kubernetes `args`).
+    pub cmd: Option<Vec<String>>,
+    /// Hash every layer blob, not only the ones decoded anyway.
+    pub verify: bool,
+    pub limits: Limits,
+}
+
+/// Scans one input and judges every image in it. Never fails: what could not
+/// be read is in `Report::errors` (and per image in `ImageReport::error`).
+pub fn scan(path: &str, opts: &ScanOptions) -> Report {
+    let mut report = Report {
+        schema_version: report::SCHEMA_VERSION,
+        source: SourceInfo {
+            path: path.to_string(),
+            format: "unknown".into(),
+            compression: "none".into(),
+        },
+        target: opts.target.clone(),
+        images: Vec::new(),
+        notes: Vec::new(),
+        errors: Vec::new(),
+    };
+    let source = match Source::open(path, &opts.limits) {
+        Ok(s) => s,
+        Err(e) => {
+            report.errors.push(e.to_string());
+            return report;
+        }
+    };
+    report.source.compression = source.compression.as_str().to_string();
+    let catalog = match image::catalog(&source, &opts.limits) {
+        Ok(c) => c,
+        Err(e) => {
+            report.errors.push(e.to_string());
+            return report;
+        }
+    };
+    report.source.format = catalog.format.as_str().to_string();
+    report.notes = catalog.notes.clone();
+    report.images = judge_catalog(&source, catalog, opts);
+    report
+}
+
+fn judge_catalog(source: &Source, catalog: Catalog, opts: &ScanOptions) -> Vec<ImageReport> {
+    let hashing = if opts.verify {
+        Hashing::Always
+    } else {
+        Hashing::WhenDecoded
+    };
+    if catalog.format == Format::RootfsTar {
+        return vec![judge_rootfs(source, opts)];
+    }
+    let mut plans: Vec<Planned> = catalog.images;
+    if let Some(want) = &opts.image {
+        plans.retain(|p| {
+            let (name, refs) = match p {
+                Planned::Image(i) => (&i.name, &i.refs),
+                Planned::Unreadable(u) => (&u.name, &u.refs),
+            };
+            name.iter()
+                .chain(refs.iter())
+                .any(|n| n.contains(want.as_str()))
+        });
+    }
+    // Every distinct layer blob, scanned once, in parallel.
+    let mut members: Vec<&str> = plans
+        .iter()
+        .filter_map(|p| match p {
+            Planned::Image(i) => Some(i.layers.iter().map(|l| l.member.as_str())),
+            Planned::Unreadable(_) => None,
+        })
+        .flatten()
+        .collect();
+    members.sort_unstable();
+    members.dedup();
+    let scanned: HashMap<&str, Result<Arc<LayerIndex>, String>> = members
+        .par_iter()
+        .map(|m| {
+            let r = match source.scan_layer(m, &opts.limits, hashing) {
+                Ok(Some(l)) => Ok(l),
+                Ok(None) => Err("missing from the archive".to_string()),
+                Err(e) => Err(e),
+            };
+            (*m, r)
+        })
+        .collect();
+    let selected = select_for_target(&plans, opts.target.as_ref());
+    plans
+        .iter()
+        .enumerate()
+        .map(|(i, p)| match p {
+            Planned::Image(plan) => judge_plan(source, plan, &scanned, opts, selected[i]),
+            Planned::Unreadable(u) => ImageReport {
+                name: u.name.clone(),
+                refs: u.refs.clone(),
+                manifest_digest: u.manifest_digest.as_ref().map(|d| d.to_string()),
+                config_digest: None,
+                declared: None,
+                index_platform: u.index_platform.clone(),
+                real_platform: None,
+                runs_on: Vec::new(),
+                selected_for_target: None,
+                entrypoint: None,
+                platforms: Default::default(),
+                verdict: Verdict::Unknown,
+                findings: Vec::new(),
+                binaries: Vec::new(),
+                error: Some(format!("{}: {}", source.display, u.error)),
+            },
+        })
+        .collect()
+}
+
+/// For each plan, whether `--platform` applies to it: the image a pull for the
+/// target would select within its group (a multi-platform index), or every
+/// image of a group where none can be selected. `None` without a target.
+fn select_for_target(plans: &[Planned], target: Option<&Platform>) -> Vec<Option<bool>> {
+    let Some(target) = target else {
+        return vec![None; plans.len()];
+    };
+    let mut out = vec![Some(false); plans.len()];
+    let mut groups: HashMap<usize, Vec<(usize, Option<Platform>)>> = HashMap::new();
+    for (i, p) in plans.iter().enumerate() {
+        match p {
+            Planned::Image(plan) => groups.entry(plan.group).or_default().push((
+                i,
+                plan.index_platform
+                    .clone()
+                    .or_else(|| plan.config.platform()),
+            )),
+            Planned::Unreadable(_) => out[i] = None,
+        }
+    }
+    for members in groups.values() {
+        if members.len() == 1 {
+            out[members[0].0] = Some(true);
+            continue;
+        }
+        let score = |p: &Option<Platform>| -> u8 {
+            let Some(p) = p else { return 0 };
+            if p == target {
+                4
+            } else if p.os == target.os && p.arch == target.arch && target.can_run(p) {
+                3
+            } else if target.can_run(p) {
+                1
+            } else {
+                0
+            }
+        };
+        let best = members.iter().map(|(_, p)| score(p)).max().unwrap_or(0);
+        if best == 0 {
+            for (i, _) in members {
+                out[*i] = Some(true);
+            }
+        } else if let Some((i, _)) = members.iter().find(|(_, p)| score(p) == best) {
+            out[*i] = Some(true);
+        }
+    }
+    out
+}
+
+fn judge_plan(
+    source: &Source,
+    plan: &ImagePlan,
+    scanned: &HashMap<&str, Result<Arc<LayerIndex>, String>>,
+    opts: &ScanOptions,
+    selected: Option<bool>,
+) -> ImageReport {
+    let declared_platform = plan.config.platform();
+    let mut base = ImageReport {
+        name: plan.name.clone(),
+        refs: plan.refs.clone(),
+        manifest_digest: plan.manifest_digest.as_ref().map(|d| d.to_string()),
+        config_digest: plan.config_digest.as_ref().map(|d| d.to_string()),
+        declared: Some(Declared {
+            platform: declared_platform.clone(),
+            os: plan.config.os.clone(),
+            architecture: plan.config.architecture.clone(),
+            variant: plan.config.variant.clone(),
+        }),
+        index_platform: plan.index_platform.clone(),
+        real_platform: None,
+        runs_on: Vec::new(),
+        selected_for_target: selected,
+        entrypoint: None,
+        platforms: Default::default(),
+        verdict: Verdict::Unknown,
+        findings: plan.findings.clone(),
+        binaries: Vec::new(),
+        error: None,
+    };
+    let mut indexes = Vec::with_capacity(plan.layers.len());
+    let mut metas = Vec::with_capacity(plan.layers.len());
+    for l in &plan.layers {
+        match scanned.get(l.member.as_str()) {
+            Some(Ok(idx)) => {
+                if let (Some(want), Some(got)) = (&l.expect, &idx.digest) {
+                    if want.algorithm() == got.algorithm() && want != got {
+                        let mut f = Finding::new(
+                            Rule::DigestMismatch,
+                            Severity::Warning,
+                            format!(
+                                "layer {} ({}) does not match its digest: expected {want}, content hashes to {got}",
+                                l.position, l.member
+                            ),
+                        )
+                        .hint("the archive was modified or damaged after it was written: save or pull it again");
+                        f.layer = Some(l.position);
+                        f.layer_digest = l.digest.clone();
+                        base.findings.push(f);
+                    }
+                }
+                for w in &idx.warnings {
+                    let mut f = Finding::note(format!("layer {}: {w}", l.position));
+                    f.layer = Some(l.position);
+                    base.findings.push(f);
+                }
+                indexes.push(Arc::clone(idx));
+                metas.push(judge::LayerMeta {
+                    position: l.position,
+                    digest: l.digest.clone(),
+                    created_by: plan.config.layer_history.get(l.position).cloned().flatten(),
+                });
+            }
+            Some(Err(e)) => {
+                base.error = Some(format!(
+                    "{}: layer {} ({}): {e}",
+                    source.display, l.position, l.member
+                ));
+                return base;
+            }
+            None => {
+                base.error = Some(format!(
+                    "{}: layer {} ({}) was not scanned",
+                    source.display, l.position, l.member
+                ));
+                return base;
+            }
+        }
+    }
+    let fs = MergedFs::merge(indexes, opts.limits.link_hops);
+    let argv = command_line(
+        plan.config.entrypoint.as_deref(),
+        plan.config.cmd.as_deref(),
+        opts,
+    );
+    let subject = judge::Subject {
+        fs: &fs,
+        layers: &metas,
+        declared: declared_platform.as_ref(),
+        index_platform: plan.index_platform.as_ref(),
+        argv,
+        env: &plan.config.env,
+        working_dir: plan.config.working_dir.as_deref(),
+        target: opts.target.as_ref().filter(|_| selected == Some(true)),
+    };
+    let j = judge::judge(&subject);
+    base.findings.extend(j.findings);
+    base.verdict = Verdict::from_findings(&base.findings, !j.binaries.is_empty());
+    base.entrypoint = j.entrypoint;
+    base.real_platform = j.real_platform;
+    base.runs_on = j.runs_on;
+    base.platforms = j.platforms;
+    base.binaries = j.binaries;
+    base
+}
+
+/// Entrypoint + Cmd after overrides, as the runtime builds argv: an overridden
+/// Entrypoint drops the image's Cmd (Docker and Kubernetes both do).
+fn command_line(
+    entrypoint: Option<&[String]>,
+    cmd: Option<&[String]>,
+    opts: &ScanOptions,
+) -> Vec<String> {
+    let (ep, cmd): (Vec<String>, Vec<String>) = match (&opts.entrypoint, &opts.cmd) {
+        (Some(e), Some(c)) => (e.clone(), c.clone()),
+        (Some(e), None) => (e.clone(), Vec::new()),
+        (None, Some(c)) => (
+            entrypoint.map(<[String]>::to_vec).unwrap_or_default(),
+            c.clone(),
+        ),
+        (None, None) => (
+            entrypoint.map(<[String]>::to_vec).unwrap_or_default(),
+            cmd.map(<[String]>::to_vec).unwrap_or_default(),
+        ),
+    };
+    ep.into_iter().chain(cmd).collect()
+}
+
+/// A flat root filesystem tarball: one layer, no config.
+fn judge_rootfs(source: &Source, opts: &ScanOptions) -> ImageReport {
+    let mut base = ImageReport {
+        name: None,
+        refs: Vec::new(),
+        manifest_digest: None,
+        config_digest: None,
+        declared: None,
+        index_platform: None,
+        real_platform: None,
+        runs_on: Vec::new(),
+        selected_for_target: opts.target.as_ref().map(|_| true),
+        entrypoint: None,
+        platforms: Default::default(),
+        verdict: Verdict::Unknown,
+        findings: Vec::new(),
+        binaries: Vec::new(),
+        error: None,
+    };
+    let layer = match source.scan_as_rootfs(&opts.limits) {
+        Ok(l) => l,
+        Err(e) => {
+            base.error = Some(format!("{}: {e}", source.display));
+            return base;
+        }
+    };
+    let fs = MergedFs::merge(vec![layer], opts.limits.link_hops);
+    let metas = [judge::LayerMeta::default()];
+    let subject = judge::Subject {
+        fs: &fs,
+        layers: &metas,
+        declared: None,
+        index_platform: None,
+        argv: command_line(None, None, opts),
+        env: &[],
+        working_dir: None,
+        target: opts.target.as_ref(),
+    };
+    let j = judge::judge(&subject);
+    base.findings = j.findings;
+    base.verdict = j.verdict;
+    base.entrypoint = j.entrypoint;
+    base.real_platform = j.real_platform;
+    base.runs_on = j.runs_on;
+    base.platforms = j.platforms;
+    base.binaries = j.binaries;
+    base
+}

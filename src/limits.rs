@@ -1,0 +1,45 @@
+//! Every cap on what input may make archscan allocate or follow, in one value
+//! passed down from the command line, so that tests can lower them.
+
+use crate::identify::IdentLimits;
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest JSON document (manifest, index, config) read.
+    pub json_bytes: usize,
+    /// Deepest JSON nesting accepted.
+    pub json_depth: usize,
+    /// Deepest chain of nested image indexes followed.
+    pub index_depth: usize,
+    /// Most manifests read from one archive.
+    pub manifests: usize,
+    /// Longest path or link name in a tar header (PAX or GNU long names).
+    pub name_bytes: usize,
+    /// Largest PAX extended header.
+    pub pax_bytes: usize,
+    /// Most entries in one layer (or in the outer archive).
+    pub entries: u64,
+    /// Most symlinks followed when resolving one path (Linux: 40).
+    pub link_hops: usize,
+    /// Most bytes one layer may decompress to.
+    pub layer_bytes: u64,
+    /// Caps of executable identification.
+    pub ident: IdentLimits,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            json_bytes: 16 * 1024 * 1024,
+            json_depth: 64,
+            index_depth: 8,
+            manifests: 4096,
+            name_bytes: 64 * 1024,
+            pax_bytes: 1024 * 1024,
+            entries: 10_000_000,
+            link_hops: 40,
+            layer_bytes: 1 << 40,
+            ident: IdentLimits::default(),
+        }
+    }
+}

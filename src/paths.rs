@@ -1,0 +1,82 @@
+//! Paths inside an image: normalised lexically, never joined onto a host path.
+//!
+//! A tar name (`./usr/bin/x`, `usr//bin/../bin/x`, `/usr/bin/x`) becomes an
+//! absolute image path (`/usr/bin/x`): `.` and empty components dropped, `..`
+//! clamped at the root, as the container runtime's extraction does.
+
+/// Normalises a name from an archive into an absolute image path.
+pub fn normalise(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    join_normalised("/", &text)
+}
+
+/// Resolves `rel` against the absolute image directory `base` (an absolute
+/// `rel` starts again from the root), clamping `..` at the root.
+pub fn join_normalised(base: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    let start = if rel.starts_with('/') { "" } else { base };
+    for comp in start.split('/').chain(rel.split('/')) {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    if parts.is_empty() {
+        return "/".to_string();
+    }
+    let mut out = String::with_capacity(rel.len() + base.len() + 1);
+    for p in parts {
+        out.push('/');
+        out.push_str(p);
+    }
+    out
+}
+
+/// The directory part of an absolute image path (`/` for `/x`).
+pub fn parent(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) | None => "/",
+        Some(i) => &path[..i],
+    }
+}
+
+/// The last component of an image path.
+pub fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_tar_names() {
+        let cases = [
+            ("./usr/bin/x", "/usr/bin/x"),
+            ("usr//bin/./x", "/usr/bin/x"),
+            ("/usr/bin/x", "/usr/bin/x"),
+            ("usr/bin/", "/usr/bin"),
+            ("../../etc/passwd", "/etc/passwd"),
+            ("a/../../b", "/b"),
+            ("./", "/"),
+            ("", "/"),
+            ("..", "/"),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(normalise(raw.as_bytes()), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn joins_relative_and_absolute() {
+        assert_eq!(join_normalised("/usr/bin", "../lib/x"), "/usr/lib/x");
+        assert_eq!(join_normalised("/usr/bin", "/etc/x"), "/etc/x");
+        assert_eq!(join_normalised("/", "../../x"), "/x");
+        assert_eq!(parent("/usr/bin/x"), "/usr/bin");
+        assert_eq!(parent("/x"), "/");
+        assert_eq!(file_name("/usr/bin/x"), "x");
+    }
+}

@@ -1,0 +1,148 @@
+//! The one `Report` value every output is rendered from, and the exit code
+//! computed from it. Field names are the JSON contract (schema_version 1):
+//! fields may be added, never renamed.
+
+pub mod json;
+pub mod text;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::findings::{Finding, Severity};
+use crate::platform::Platform;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub source: SourceInfo,
+    /// The deploy target given with `--platform`.
+    pub target: Option<Platform>,
+    pub images: Vec<ImageReport>,
+    /// Notes about the archive as a whole.
+    pub notes: Vec<Finding>,
+    /// Inputs or images that could not be read (exit code 2).
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceInfo {
+    pub path: String,
+    pub format: String,
+    pub compression: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Ok,
+    Unknown,
+    Warn,
+    Fail,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Ok => "ok",
+            Verdict::Unknown => "unknown",
+            Verdict::Warn => "warn",
+            Verdict::Fail => "fail",
+        }
+    }
+
+    /// The verdict the findings give: any error fails, any warning warns,
+    /// nothing native judged is unknown.
+    pub fn from_findings(findings: &[Finding], judged_native: bool) -> Verdict {
+        match findings.iter().map(|f| f.severity).max() {
+            Some(Severity::Error) => Verdict::Fail,
+            Some(Severity::Warning) => Verdict::Warn,
+            _ if !judged_native => Verdict::Unknown,
+            _ => Verdict::Ok,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Declared {
+    /// Normalised as containerd does.
+    pub platform: Option<Platform>,
+    /// The config's raw values.
+    pub os: Option<String>,
+    pub architecture: Option<String>,
+    pub variant: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EntrypointReport {
+    pub argv: Vec<String>,
+    /// argv[0] made absolute through PATH and WorkingDir.
+    pub path: Option<String>,
+    /// The file the kernel execs, after links and `#!` interpreters.
+    pub resolved: Option<String>,
+    /// `elf|macho|pe|script|missing|other`.
+    pub kind: String,
+    pub platform: Option<Platform>,
+    /// Every file on the way (links resolved), for the text report.
+    pub chain: Vec<crate::judge::entrypoint::Step>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BinaryReport {
+    pub path: String,
+    pub layer: usize,
+    pub layer_digest: Option<String>,
+    /// `elf|macho|pe`.
+    pub format: String,
+    /// One platform, or for a fat Mach-O the slices' platforms joined by `,`.
+    pub platform: String,
+    #[serde(rename = "type")]
+    pub bin_type: String,
+    pub interpreter: Option<String>,
+    /// Format details (ELF class, needed libraries, ARM variant, Go build info…).
+    pub details: crate::identify::Ident,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageReport {
+    pub name: Option<String>,
+    pub refs: Vec<String>,
+    pub manifest_digest: Option<String>,
+    pub config_digest: Option<String>,
+    pub declared: Option<Declared>,
+    pub index_platform: Option<Platform>,
+    /// What the image really runs on: the platform of what runs, or of most
+    /// native files.
+    pub real_platform: Option<Platform>,
+    /// Host platforms that can run what this image runs (empty when unknown).
+    pub runs_on: Vec<Platform>,
+    /// With `--platform`: whether this image is the one the target selects.
+    pub selected_for_target: Option<bool>,
+    pub entrypoint: Option<EntrypointReport>,
+    pub platforms: BTreeMap<String, usize>,
+    pub verdict: Verdict,
+    pub findings: Vec<Finding>,
+    pub binaries: Vec<BinaryReport>,
+    /// Why the image could not be read (then nothing else is judged).
+    pub error: Option<String>,
+}
+
+/// What the process exits with: 2 when anything could not be read, 1 when an
+/// image fails, else 0.
+pub fn exit_code(reports: &[Report]) -> i32 {
+    if reports
+        .iter()
+        .any(|r| !r.errors.is_empty() || r.images.iter().any(|i| i.error.is_some()))
+    {
+        2
+    } else if reports
+        .iter()
+        .any(|r| r.images.iter().any(|i| i.verdict == Verdict::Fail))
+    {
+        1
+    } else {
+        0
+    }
+}

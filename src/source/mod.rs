@@ -1,0 +1,476 @@
+//! Access to the members of an input by name, behind one type with three
+//! backings:
+//!
+//! - **mapped**: an uncompressed archive file, memory-mapped; members are byte
+//!   ranges of the map, nothing is copied and file bodies are never read;
+//! - **directory**: an OCI layout on disk; blobs are opened (and mapped) on demand,
+//!   and only by names that were validated not to leave the directory;
+//! - **streamed**: stdin or a compressed archive, read once in archive order:
+//!   small JSON members are kept, layer members are scanned as they pass (the
+//!   legacy `docker save` puts `manifest.json` last, so nothing can wait for it).
+//!
+//! Outer compression (gzip, zstd, xz) is sniffed by magic and unwrapped here.
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{self, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::identify::Capture;
+use crate::layers::scan::{self, Compression, Hashing, LayerIndex, NodeKind, ScanError};
+use crate::limits::Limits;
+use crate::paths;
+use crate::tarwalk::{self, EntryKind, SliceInput, StreamInput};
+
+/// Bytes of a file: a memory map, or a plain read where mapping is impossible.
+pub enum Bytes {
+    Map(memmap2::Mmap),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Bytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Bytes::Map(m) => m,
+            Bytes::Owned(v) => v,
+        }
+    }
+}
+
+/// Maps a file read-only. This is archscan's one `unsafe` call.
+pub fn map_file(file: &File, path: &Path) -> Result<Bytes> {
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if meta.len() == 0 {
+        return Ok(Bytes::Owned(Vec::new()));
+    }
+    // SAFETY: the map is read-only and private to this process. Its contents
+    // are treated as untrusted bytes; the one hazard is another process
+    // truncating the file while it is mapped (SIGBUS). archscan is pointed at
+    // archives that are finished being written, as `tar` and `file` are.
+    match unsafe { memmap2::Mmap::map(file) } {
+        Ok(map) => {
+            #[cfg(unix)]
+            let _ = map.advise(memmap2::Advice::Random);
+            Ok(Bytes::Map(map))
+        }
+        // Not mappable (a special file): read it instead.
+        Err(_) => {
+            let mut v = Vec::new();
+            (&*file)
+                .read_to_end(&mut v)
+                .map_err(|e| Error::io(path, e))?;
+            Ok(Bytes::Owned(v))
+        }
+    }
+}
+
+/// The shape of the outermost input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Container {
+    /// A tar archive (possibly compressed).
+    Tar,
+    /// A directory (an OCI layout).
+    Directory,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Range {
+    offset: u64,
+    size: u64,
+}
+
+enum Members {
+    Mapped {
+        bytes: Bytes,
+        ranges: HashMap<String, Range>,
+    },
+    Dir {
+        root: PathBuf,
+    },
+    Streamed {
+        small: HashMap<String, Vec<u8>>,
+        layers: HashMap<String, std::result::Result<Arc<LayerIndex>, String>>,
+        sizes: HashMap<String, u64>,
+        /// The outer tar itself as a filesystem (for flat rootfs tarballs).
+        outer: Arc<LayerIndex>,
+    },
+}
+
+/// An opened input.
+pub struct Source {
+    /// The path as the user gave it (`-` for stdin).
+    pub display: String,
+    pub container: Container,
+    /// The outer archive's compression.
+    pub compression: Compression,
+    members: Members,
+}
+
+/// How much of a member may be read as JSON.
+fn too_big(name: &str, size: u64, cap: usize) -> String {
+    format!("{name} is {size} bytes, over the {cap}-byte limit for a JSON document")
+}
+
+impl Source {
+    /// Opens a file, a directory, or `-` for stdin.
+    pub fn open(path: &str, limits: &Limits) -> Result<Source> {
+        if path == "-" {
+            let stdin = io::stdin();
+            return Source::from_stream(path, Box::new(stdin.lock()), limits);
+        }
+        let p = Path::new(path);
+        let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
+        if meta.is_dir() {
+            let root = p.canonicalize().map_err(|e| Error::io(p, e))?;
+            return Ok(Source {
+                display: path.to_string(),
+                container: Container::Directory,
+                compression: Compression::None,
+                members: Members::Dir { root },
+            });
+        }
+        let file = File::open(p).map_err(|e| Error::io(p, e))?;
+        let bytes = map_file(&file, p)?;
+        let compression = Compression::sniff(&bytes);
+        if compression != Compression::None {
+            drop(bytes);
+            let file = File::open(p).map_err(|e| Error::io(p, e))?;
+            return Source::from_stream(path, Box::new(file), limits);
+        }
+        let ranges = index_mapped(path, &bytes, limits)?;
+        Ok(Source {
+            display: path.to_string(),
+            container: Container::Tar,
+            compression,
+            members: Members::Mapped { bytes, ranges },
+        })
+    }
+
+    /// Reads a one-way stream, keeping JSON members and scanning layers.
+    pub fn from_stream(display: &str, raw: Box<dyn Read + '_>, limits: &Limits) -> Result<Source> {
+        let mut buffered = BufReader::with_capacity(256 * 1024, raw);
+        let first = io::BufRead::fill_buf(&mut buffered).map_err(|e| Error::io(display, e))?;
+        let compression = Compression::sniff(first);
+        if first.is_empty() {
+            return Err(Error::Format {
+                archive: display.to_string(),
+                what: "the input is empty".into(),
+            });
+        }
+        let decoded = scan::decoder(buffered, compression).map_err(|e| Error::Format {
+            archive: display.to_string(),
+            what: e.to_string(),
+        })?;
+        let mut input = StreamInput::new(decoded);
+        let mut small = HashMap::new();
+        let mut layers = HashMap::new();
+        let mut sizes = HashMap::new();
+        let mut links: HashMap<String, String> = HashMap::new();
+        let mut outer = LayerIndex::default();
+        let mut buf = vec![0u8; 64 * 1024];
+        let walked = tarwalk::walk(&mut input, limits, |entry, body| {
+            let name = member_key(&entry.path);
+            let mut e = scan::LayerEntry {
+                path: paths::normalise(&entry.path),
+                kind: NodeKind::Other,
+                mode: entry.mode,
+                size: entry.size,
+                ident: None,
+            };
+            match entry.kind {
+                EntryKind::File => {
+                    e.kind = NodeKind::File;
+                    sizes.insert(name.clone(), entry.size);
+                    // Peek at the start to decide what this member is.
+                    let peek_len = entry.size.min(1024) as usize;
+                    let mut head = vec![0u8; peek_len];
+                    body.read_exact(&mut head)
+                        .map_err(|err| format!("read failed: {err}"))?;
+                    let trimmed = head.iter().find(|b| !b.is_ascii_whitespace());
+                    let json_like = matches!(trimmed, Some(b'{') | Some(b'['));
+                    if json_like && entry.size <= limits.json_bytes as u64 {
+                        let mut all = head;
+                        body.read_to_end(&mut all)
+                            .map_err(|err| format!("read failed: {err}"))?;
+                        small.insert(name, all);
+                    } else if scan::looks_like_layer(&head)
+                        || head.len() < 512 && head.iter().all(|&b| b == 0)
+                    {
+                        let chained = io::Cursor::new(head).chain(&mut *body);
+                        let scanned = scan::scan_stream(chained, limits, Hashing::WhenDecoded)
+                            .map(Arc::new)
+                            .map_err(|ScanError(s)| s);
+                        layers.insert(name, scanned);
+                    } else {
+                        let mut cap = Capture::new(entry.size, e.exec_bit(), &limits.ident);
+                        cap.feed(&head);
+                        while cap.wants_more() {
+                            let n = body
+                                .read(&mut buf)
+                                .map_err(|err| format!("read failed: {err}"))?;
+                            if n == 0 {
+                                break;
+                            }
+                            cap.feed(&buf[..n]);
+                        }
+                        e.ident = cap.finish();
+                    }
+                }
+                EntryKind::Dir => e.kind = NodeKind::Dir,
+                EntryKind::Symlink | EntryKind::Hardlink => {
+                    let target =
+                        String::from_utf8_lossy(entry.link.as_deref().unwrap_or(b"")).into_owned();
+                    let resolved = link_target(&name, &target, entry.kind);
+                    links.insert(name, resolved);
+                    e.kind = if entry.kind == EntryKind::Symlink {
+                        NodeKind::Symlink(target)
+                    } else {
+                        NodeKind::Hardlink(paths::normalise(target.as_bytes()))
+                    };
+                }
+                _ => {}
+            }
+            outer.entries.push(e);
+            Ok(())
+        });
+        if let Err(e) = walked {
+            return Err(Error::Format {
+                archive: display.to_string(),
+                what: e.to_string(),
+            });
+        }
+        // Members that are links to other members (podman, `docker save` of
+        // repeated layers) answer with their target's contents.
+        for (name, _) in links.iter() {
+            if let Some(target) = chase(name, &links) {
+                if let Some(v) = small.get(&target).cloned() {
+                    small.insert(name.clone(), v);
+                }
+                if let Some(l) = layers.get(&target).cloned() {
+                    layers.insert(name.clone(), l);
+                }
+                if let Some(s) = sizes.get(&target).copied() {
+                    sizes.insert(name.clone(), s);
+                }
+            }
+        }
+        Ok(Source {
+            display: display.to_string(),
+            container: Container::Tar,
+            compression,
+            members: Members::Streamed {
+                small,
+                layers,
+                sizes,
+                outer: Arc::new(outer),
+            },
+        })
+    }
+
+    /// Is there a member (file) by this name?
+    pub fn has(&self, name: &str) -> bool {
+        match &self.members {
+            Members::Mapped { ranges, .. } => ranges.contains_key(name),
+            Members::Dir { root } => dir_member(root, name).is_some_and(|p| p.is_file()),
+            Members::Streamed { sizes, .. } => sizes.contains_key(name),
+        }
+    }
+
+    /// Reads a small member (a JSON document). `Ok(None)` when absent.
+    pub fn read_small(&self, name: &str, limits: &Limits) -> Result<Option<Vec<u8>>> {
+        let member_err = |what: String| Error::Member {
+            archive: self.display.clone(),
+            member: name.to_string(),
+            what,
+        };
+        match &self.members {
+            Members::Mapped { bytes, ranges } => {
+                let Some(r) = ranges.get(name) else {
+                    return Ok(None);
+                };
+                if r.size > limits.json_bytes as u64 {
+                    return Err(member_err(too_big(name, r.size, limits.json_bytes)));
+                }
+                Ok(slice(bytes, *r).map(<[u8]>::to_vec))
+            }
+            Members::Dir { root } => {
+                let Some(p) = dir_member(root, name) else {
+                    return Ok(None);
+                };
+                let Ok(meta) = std::fs::metadata(&p) else {
+                    return Ok(None);
+                };
+                if !meta.is_file() {
+                    return Ok(None);
+                }
+                if meta.len() > limits.json_bytes as u64 {
+                    return Err(member_err(too_big(name, meta.len(), limits.json_bytes)));
+                }
+                std::fs::read(&p).map(Some).map_err(|e| Error::io(p, e))
+            }
+            Members::Streamed { small, sizes, .. } => match small.get(name) {
+                Some(v) => Ok(Some(v.clone())),
+                None => match sizes.get(name) {
+                    Some(&s) if s > limits.json_bytes as u64 => {
+                        Err(member_err(too_big(name, s, limits.json_bytes)))
+                    }
+                    Some(_) => Err(member_err("not a JSON document".into())),
+                    None => Ok(None),
+                },
+            },
+        }
+    }
+
+    /// Scans a layer member. `Ok(None)` when absent.
+    pub fn scan_layer(
+        &self,
+        name: &str,
+        limits: &Limits,
+        hashing: Hashing,
+    ) -> std::result::Result<Option<Arc<LayerIndex>>, String> {
+        match &self.members {
+            Members::Mapped { bytes, ranges } => {
+                let Some(r) = ranges.get(name) else {
+                    return Ok(None);
+                };
+                let data = slice(bytes, *r).ok_or("member out of bounds")?;
+                scan::scan_slice(data, limits, hashing)
+                    .map(|l| Some(Arc::new(l)))
+                    .map_err(|ScanError(s)| s)
+            }
+            Members::Dir { root } => {
+                let Some(p) = dir_member(root, name) else {
+                    return Ok(None);
+                };
+                let file = match File::open(&p) {
+                    Ok(f) => f,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(format!("cannot open {}: {e}", p.display())),
+                };
+                let bytes = map_file(&file, &p).map_err(|e| e.to_string())?;
+                scan::scan_slice(&bytes, limits, hashing)
+                    .map(|l| Some(Arc::new(l)))
+                    .map_err(|ScanError(s)| s)
+            }
+            Members::Streamed { layers, sizes, .. } => match layers.get(name) {
+                Some(Ok(l)) => Ok(Some(Arc::clone(l))),
+                Some(Err(e)) => Err(e.clone()),
+                None if sizes.contains_key(name) => {
+                    Err("this member is not a tar layer (no tar, gzip or zstd data)".into())
+                }
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// The whole input as one filesystem (a flat rootfs tarball).
+    pub fn scan_as_rootfs(&self, limits: &Limits) -> std::result::Result<Arc<LayerIndex>, String> {
+        match &self.members {
+            Members::Mapped { bytes, .. } => scan::scan_slice(bytes, limits, Hashing::Never)
+                .map(Arc::new)
+                .map_err(|ScanError(s)| s),
+            Members::Streamed { outer, .. } => Ok(Arc::clone(outer)),
+            Members::Dir { .. } => Err("a directory is not a tarball".into()),
+        }
+    }
+
+    /// Names of every member at the top level of the input that matter for
+    /// telling its shape.
+    pub fn is_dir(&self) -> bool {
+        matches!(self.members, Members::Dir { .. })
+    }
+}
+
+fn slice(bytes: &[u8], r: Range) -> Option<&[u8]> {
+    let start = usize::try_from(r.offset).ok()?;
+    let end = start.checked_add(usize::try_from(r.size).ok()?)?;
+    bytes.get(start..end)
+}
+
+/// A member name as archscan looks it up: normalised, no leading `/`.
+pub fn member_key(raw: &[u8]) -> String {
+    let n = paths::normalise(raw);
+    n.trim_start_matches('/').to_string()
+}
+
+/// Where a link member points, as a member key.
+fn link_target(name: &str, target: &str, kind: EntryKind) -> String {
+    let base = if kind == EntryKind::Symlink {
+        paths::parent(&format!("/{name}")).to_string()
+    } else {
+        "/".to_string()
+    };
+    paths::join_normalised(&base, target)
+        .trim_start_matches('/')
+        .to_string()
+}
+
+fn chase(name: &str, links: &HashMap<String, String>) -> Option<String> {
+    let mut cur = links.get(name)?.clone();
+    for _ in 0..40 {
+        match links.get(&cur) {
+            Some(next) => cur = next.clone(),
+            None => return Some(cur),
+        }
+    }
+    None
+}
+
+/// Indexes the members of a mapped tar: names → byte ranges, links chased.
+fn index_mapped(display: &str, bytes: &[u8], limits: &Limits) -> Result<HashMap<String, Range>> {
+    let mut ranges = HashMap::new();
+    let mut links = HashMap::new();
+    let mut input = SliceInput::new(bytes);
+    tarwalk::walk(&mut input, limits, |entry, _| {
+        let name = member_key(&entry.path);
+        match entry.kind {
+            EntryKind::File => {
+                ranges.insert(
+                    name,
+                    Range {
+                        offset: entry.offset,
+                        size: entry.size,
+                    },
+                );
+            }
+            EntryKind::Symlink | EntryKind::Hardlink => {
+                let target =
+                    String::from_utf8_lossy(entry.link.as_deref().unwrap_or(b"")).into_owned();
+                links.insert(name, link_target(&entry.path_lossy(), &target, entry.kind));
+            }
+            _ => {}
+        }
+        Ok(())
+    })
+    .map_err(|e| Error::Format {
+        archive: display.to_string(),
+        what: format!("not a readable tar archive: {e}"),
+    })?;
+    for name in links.keys() {
+        if let Some(target) = chase(name, &links) {
+            if let Some(r) = ranges.get(&target).copied() {
+                ranges.insert(name.clone(), r);
+            }
+        }
+    }
+    Ok(ranges)
+}
+
+/// The host path of a member of a directory input, when the name is safe: a
+/// normalised relative name whose real path stays inside the directory.
+fn dir_member(root: &Path, name: &str) -> Option<PathBuf> {
+    let key = member_key(name.as_bytes());
+    if key.is_empty() || key != name {
+        return None;
+    }
+    let p = root.join(&key);
+    match p.canonicalize() {
+        Ok(real) if real.starts_with(root) => Some(real),
+        Ok(_) => None,
+        // Absent: still a safe name (callers see it is missing).
+        Err(_) => Some(p),
+    }
+}

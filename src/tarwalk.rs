@@ -1,0 +1,599 @@
+//! A bounded walk over a tar stream: the outer archive and every layer.
+//!
+//! Headers are decoded with the `tar` crate's `Header`; the walk itself (GNU long
+//! names, PAX records, skipping bodies, the end of the archive) is ours so that
+//! every input-driven allocation is capped by [`Limits`], bodies of a memory-mapped
+//! archive are never read, and a streamed body is handed to the caller once, as it
+//! passes.
+
+use std::io::{self, Read};
+
+use crate::limits::Limits;
+
+/// What a tar entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    File,
+    Dir,
+    Symlink,
+    Hardlink,
+    CharDevice,
+    BlockDevice,
+    Fifo,
+    /// A type archscan does not interpret (GNU sparse, volume labels…).
+    Other(u8),
+}
+
+/// One tar entry, with its long name and PAX overrides applied.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The name as stored: raw bytes, not normalised.
+    pub path: Vec<u8>,
+    /// Symlink or hardlink target, as stored.
+    pub link: Option<Vec<u8>>,
+    pub kind: EntryKind,
+    pub mode: u32,
+    pub size: u64,
+    /// Offset of the body within the input.
+    pub offset: u64,
+}
+
+impl Entry {
+    pub fn path_lossy(&self) -> String {
+        String::from_utf8_lossy(&self.path).into_owned()
+    }
+}
+
+/// Why a walk stopped.
+#[derive(Debug)]
+pub struct TarError {
+    /// Offset of the header where the problem was found.
+    pub offset: u64,
+    /// The entry's name, when it was known.
+    pub entry: Option<String>,
+    pub what: String,
+    /// The underlying read error (decompression errors arrive here).
+    pub io: Option<io::Error>,
+}
+
+impl std::fmt::Display for TarError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.entry {
+            Some(e) => write!(f, "at {} (offset {}): {}", e, self.offset, self.what),
+            None => write!(f, "at offset {}: {}", self.offset, self.what),
+        }
+    }
+}
+
+/// Where tar bytes come from: a slice (memory map, zero-copy, bodies skipped
+/// for free) or a one-way stream.
+pub trait Input: Read {
+    /// Moves `n` bytes forward. Errors with `UnexpectedEof` past the end.
+    fn skip(&mut self, n: u64) -> io::Result<()>;
+    /// Bytes consumed so far.
+    fn position(&self) -> u64;
+    /// The whole input, when it is in memory (then bodies are `&whole[offset..]`).
+    fn whole(&self) -> Option<&[u8]> {
+        None
+    }
+}
+
+/// A tar held in memory (usually a memory map).
+pub struct SliceInput<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> SliceInput<'a> {
+    pub fn new(data: &'a [u8]) -> Self {
+        SliceInput { data, pos: 0 }
+    }
+    pub fn data(&self) -> &'a [u8] {
+        self.data
+    }
+}
+
+impl Read for SliceInput<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let rest = self.data.get(self.pos..).unwrap_or(&[]);
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl Input for SliceInput<'_> {
+    fn skip(&mut self, n: u64) -> io::Result<()> {
+        let rest = (self.data.len() - self.pos) as u64;
+        if n > rest {
+            self.pos = self.data.len();
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        self.pos += n as usize;
+        Ok(())
+    }
+    fn position(&self) -> u64 {
+        self.pos as u64
+    }
+    fn whole(&self) -> Option<&[u8]> {
+        Some(self.data)
+    }
+}
+
+/// A tar arriving as a one-way stream (a decoder, stdin).
+pub struct StreamInput<R> {
+    inner: R,
+    pos: u64,
+}
+
+impl<R: Read> StreamInput<R> {
+    pub fn new(inner: R) -> Self {
+        StreamInput { inner, pos: 0 }
+    }
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+impl<R: Read> Read for StreamInput<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Read> Input for StreamInput<R> {
+    fn skip(&mut self, n: u64) -> io::Result<()> {
+        let copied = io::copy(&mut (&mut self.inner).take(n), &mut io::sink())?;
+        self.pos += copied;
+        if copied < n {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(())
+    }
+    fn position(&self) -> u64 {
+        self.pos
+    }
+}
+
+/// The body of the current entry, for a callback to read (or not).
+pub struct Body<'i, I: Input> {
+    input: &'i mut I,
+    remaining: u64,
+}
+
+impl<I: Input> Body<'_, I> {
+    pub fn remaining(&self) -> u64 {
+        self.remaining
+    }
+    /// The input, when it is in memory.
+    pub fn whole(&self) -> Option<&[u8]> {
+        self.input.whole()
+    }
+}
+
+impl<I: Input> Read for Body<'_, I> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.remaining == 0 {
+            return Ok(0);
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let n = self.input.read(&mut buf[..want])?;
+        if n == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        self.remaining -= n as u64;
+        Ok(n)
+    }
+}
+
+fn fill(input: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < buf.len() {
+        match input.read(&mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+fn padded(size: u64) -> Option<u64> {
+    size.checked_add(511).map(|s| s & !511)
+}
+
+/// What a callback returns: `Err` stops the walk with that message.
+pub type Visit = Result<(), String>;
+
+/// Walks every entry of a tar, calling `visit` with each and its body.
+/// Returns the number of entries.
+pub fn walk<I: Input>(
+    input: &mut I,
+    limits: &Limits,
+    mut visit: impl FnMut(&Entry, &mut Body<'_, I>) -> Visit,
+) -> Result<u64, TarError> {
+    let mut count: u64 = 0;
+    let mut long_name: Option<Vec<u8>> = None;
+    let mut long_link: Option<Vec<u8>> = None;
+    let mut pax: Option<Pax> = None;
+    let mut block = [0u8; 512];
+    loop {
+        let header_at = input.position();
+        let err = |what: String, entry: Option<String>, io: Option<io::Error>| TarError {
+            offset: header_at,
+            entry,
+            what,
+            io,
+        };
+        let got =
+            fill(input, &mut block).map_err(|e| err(format!("read failed: {e}"), None, Some(e)))?;
+        if got == 0 {
+            // No end-of-archive blocks: many writers stop right here.
+            break;
+        }
+        if got < 512 {
+            return Err(err(
+                format!("truncated: the archive ends inside a tar header ({got} of 512 bytes)"),
+                None,
+                None,
+            ));
+        }
+        if block.iter().all(|&b| b == 0) {
+            // End of archive (the second zero block, if any, is not needed).
+            break;
+        }
+        let header = tar::Header::from_byte_slice(&block);
+        if !checksum_ok(&block) {
+            return Err(err(
+                "not a tar header (bad checksum): the file is damaged or not a tar".into(),
+                None,
+                None,
+            ));
+        }
+        count += 1;
+        if count > limits.entries {
+            return Err(err(
+                format!("more than {} entries (limit)", limits.entries),
+                None,
+                None,
+            ));
+        }
+        let typeflag = block[156];
+        let mut size = header
+            .entry_size()
+            .map_err(|e| err(format!("unreadable size field: {e}"), None, None))?;
+        if let Some(p) = pax.as_ref().and_then(|p| p.size) {
+            size = p;
+        }
+        let body_len =
+            padded(size).ok_or_else(|| err(format!("size {size} overflows"), None, None))?;
+        match typeflag {
+            b'L' | b'K' | b'x' | b'g' => {
+                let cap = if typeflag == b'x' || typeflag == b'g' {
+                    limits.pax_bytes
+                } else {
+                    limits.name_bytes
+                };
+                if size > cap as u64 {
+                    return Err(err(
+                        format!(
+                            "{} of {size} bytes is over the limit of {cap}",
+                            meta_name(typeflag)
+                        ),
+                        None,
+                        None,
+                    ));
+                }
+                let mut data = vec![0u8; size as usize];
+                let n = fill(input, &mut data)
+                    .map_err(|e| err(format!("read failed: {e}"), None, Some(e)))?;
+                if n < data.len() {
+                    return Err(err(
+                        format!(
+                            "truncated: the archive ends inside a {}",
+                            meta_name(typeflag)
+                        ),
+                        None,
+                        None,
+                    ));
+                }
+                input.skip(body_len - size).map_err(|e| {
+                    err(
+                        "truncated: the archive ends in padding".into(),
+                        None,
+                        Some(e),
+                    )
+                })?;
+                match typeflag {
+                    b'L' => long_name = Some(trim_nul(data)),
+                    b'K' => long_link = Some(trim_nul(data)),
+                    b'x' => pax = Some(Pax::parse(&data)),
+                    // Global PAX headers hold defaults archscan does not need.
+                    _ => {}
+                }
+                continue;
+            }
+            _ => {}
+        }
+        let p = pax.take();
+        let path = p
+            .as_ref()
+            .and_then(|p| p.path.clone())
+            .or_else(|| long_name.take())
+            .unwrap_or_else(|| header.path_bytes().into_owned());
+        long_name = None;
+        let link = p
+            .as_ref()
+            .and_then(|p| p.linkpath.clone())
+            .or_else(|| long_link.take())
+            .or_else(|| header.link_name_bytes().map(|l| l.into_owned()));
+        long_link = None;
+        let kind = match typeflag {
+            b'0' | 0 | b'7' => EntryKind::File,
+            b'1' => EntryKind::Hardlink,
+            b'2' => EntryKind::Symlink,
+            b'3' => EntryKind::CharDevice,
+            b'4' => EntryKind::BlockDevice,
+            b'5' => EntryKind::Dir,
+            b'6' => EntryKind::Fifo,
+            other => EntryKind::Other(other),
+        };
+        // Old (V7) tars mark directories by a trailing slash only.
+        let kind = if kind == EntryKind::File && path.ends_with(b"/") {
+            EntryKind::Dir
+        } else {
+            kind
+        };
+        let entry = Entry {
+            link: match kind {
+                EntryKind::Symlink | EntryKind::Hardlink => link,
+                _ => None,
+            },
+            path,
+            kind,
+            mode: header.mode().unwrap_or(0o644),
+            size,
+            offset: input.position(),
+        };
+        let mut body = Body {
+            input,
+            remaining: size,
+        };
+        let name = || Some(entry.path_lossy());
+        visit(&entry, &mut body).map_err(|what| err(what, name(), None))?;
+        let rest = body.remaining + (body_len - size);
+        input.skip(rest).map_err(|e| {
+            if e.kind() == io::ErrorKind::UnexpectedEof {
+                err(
+                    format!(
+                        "truncated: the archive ends inside this entry's {} bytes of data",
+                        size
+                    ),
+                    name(),
+                    Some(e),
+                )
+            } else {
+                err(format!("read failed: {e}"), name(), Some(e))
+            }
+        })?;
+    }
+    Ok(count)
+}
+
+fn meta_name(typeflag: u8) -> &'static str {
+    match typeflag {
+        b'L' => "GNU long name",
+        b'K' => "GNU long link name",
+        b'x' => "PAX header",
+        _ => "global PAX header",
+    }
+}
+
+fn trim_nul(mut v: Vec<u8>) -> Vec<u8> {
+    while v.last() == Some(&0) {
+        v.pop();
+    }
+    v
+}
+
+/// The header checksum: the sum of all bytes with the checksum field as spaces.
+/// Some old writers summed signed bytes; both are accepted.
+fn checksum_ok(block: &[u8; 512]) -> bool {
+    let field = &block[148..156];
+    let digits: Vec<u8> = field
+        .iter()
+        .copied()
+        .skip_while(|&b| b == b' ' || b == 0)
+        .take_while(|b| b.is_ascii_digit())
+        .collect();
+    let Ok(text) = std::str::from_utf8(&digits) else {
+        return false;
+    };
+    let Ok(stored) = u64::from_str_radix(text, 8) else {
+        return false;
+    };
+    let mut unsigned: u64 = 0;
+    let mut signed: i64 = 0;
+    for (i, &b) in block.iter().enumerate() {
+        let b = if (148..156).contains(&i) { b' ' } else { b };
+        unsigned += u64::from(b);
+        signed += i64::from(b as i8);
+    }
+    stored == unsigned || i64::try_from(stored).ok() == Some(signed)
+}
+
+#[derive(Default)]
+struct Pax {
+    path: Option<Vec<u8>>,
+    linkpath: Option<Vec<u8>>,
+    size: Option<u64>,
+}
+
+impl Pax {
+    /// Records are `"<len> <key>=<value>\n"`; malformed records end the parse.
+    fn parse(mut data: &[u8]) -> Pax {
+        let mut pax = Pax::default();
+        while !data.is_empty() {
+            let Some(sp) = data.iter().position(|&b| b == b' ') else {
+                break;
+            };
+            let len: usize = match std::str::from_utf8(&data[..sp])
+                .ok()
+                .and_then(|s| s.parse().ok())
+            {
+                Some(l) if l > sp + 1 && l <= data.len() => l,
+                _ => break,
+            };
+            let record = &data[sp + 1..len];
+            let record = record.strip_suffix(b"\n").unwrap_or(record);
+            if let Some(eq) = record.iter().position(|&b| b == b'=') {
+                let (key, value) = (&record[..eq], &record[eq + 1..]);
+                match key {
+                    b"path" => pax.path = Some(value.to_vec()),
+                    b"linkpath" => pax.linkpath = Some(value.to_vec()),
+                    b"size" => {
+                        pax.size = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok())
+                    }
+                    _ => {}
+                }
+            }
+            data = &data[len..];
+        }
+        pax
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// Builds a tar with the `tar` crate's writer (tests only).
+    /// A test entry: path, kind, body, link target, mode.
+    pub type Spec<'a> = (&'a str, EntryKind, &'a [u8], Option<&'a str>, u32);
+
+    pub fn build(entries: &[Spec<'_>]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (path, kind, data, link, mode) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_mode(*mode);
+            h.set_mtime(0);
+            let t = match kind {
+                EntryKind::File => tar::EntryType::Regular,
+                EntryKind::Dir => tar::EntryType::Directory,
+                EntryKind::Symlink => tar::EntryType::Symlink,
+                EntryKind::Hardlink => tar::EntryType::Link,
+                EntryKind::Fifo => tar::EntryType::Fifo,
+                EntryKind::CharDevice => tar::EntryType::Char,
+                EntryKind::BlockDevice => tar::EntryType::Block,
+                EntryKind::Other(x) => tar::EntryType::new(*x),
+            };
+            h.set_entry_type(t);
+            h.set_size(data.len() as u64);
+            if let Some(l) = link {
+                b.append_link(&mut h, path, l).unwrap();
+            } else {
+                b.append_data(&mut h, path, *data).unwrap();
+            }
+        }
+        b.into_inner().unwrap()
+    }
+
+    fn names(data: &[u8]) -> Vec<(String, EntryKind, u64)> {
+        let mut out = Vec::new();
+        walk(&mut SliceInput::new(data), &Limits::default(), |e, _| {
+            out.push((e.path_lossy(), e.kind, e.size));
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn walks_entries_with_long_names() {
+        let long = format!("dir/{}", "x".repeat(300));
+        let data = build(&[
+            ("a/", EntryKind::Dir, b"", None, 0o755),
+            (&long, EntryKind::File, b"hello", None, 0o755),
+            ("l", EntryKind::Symlink, b"", Some("a/b"), 0o777),
+        ]);
+        let got = names(&data);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[1].0, long);
+        assert_eq!(got[1].2, 5);
+        assert_eq!(got[2].1, EntryKind::Symlink);
+    }
+
+    #[test]
+    fn stream_and_slice_agree() {
+        let data = build(&[
+            ("a", EntryKind::File, &[7u8; 1000], None, 0o644),
+            ("b", EntryKind::File, b"x", None, 0o644),
+        ]);
+        let mut via_stream = Vec::new();
+        walk(
+            &mut StreamInput::new(&data[..]),
+            &Limits::default(),
+            |e, body| {
+                let mut first = [0u8; 1];
+                body.read_exact(&mut first).map_err(|e| e.to_string())?;
+                via_stream.push((e.path_lossy(), first[0]));
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(via_stream, vec![("a".into(), 7), ("b".into(), b'x')]);
+    }
+
+    #[test]
+    fn truncated_body_is_an_error() {
+        let data = build(&[("a", EntryKind::File, &[7u8; 1000], None, 0o644)]);
+        let cut = &data[..700];
+        let err = walk(&mut SliceInput::new(cut), &Limits::default(), |_, _| Ok(())).unwrap_err();
+        assert!(err.what.contains("truncated"), "{err}");
+        assert_eq!(err.entry.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn bad_checksum_is_an_error() {
+        let mut data = build(&[("a", EntryKind::File, b"x", None, 0o644)]);
+        data[0] ^= 1;
+        let err = walk(&mut SliceInput::new(&data), &Limits::default(), |_, _| {
+            Ok(())
+        })
+        .unwrap_err();
+        assert!(err.what.contains("checksum"), "{err}");
+    }
+
+    #[test]
+    fn entry_limit_is_enforced() {
+        let data = build(&[
+            ("a", EntryKind::File, b"x", None, 0o644),
+            ("b", EntryKind::File, b"x", None, 0o644),
+        ]);
+        let limits = Limits {
+            entries: 1,
+            ..Limits::default()
+        };
+        let err = walk(&mut SliceInput::new(&data), &limits, |_, _| Ok(())).unwrap_err();
+        assert!(err.what.contains("limit"), "{err}");
+    }
+
+    #[test]
+    fn pax_path_overrides_header() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_size(0);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_pax_extensions([("path", &b"very/long/pax/name"[..])])
+            .unwrap();
+        b.append_data(&mut h, "short", &b""[..]).unwrap();
+        let data = b.into_inner().unwrap();
+        assert_eq!(names(&data)[0].0, "very/long/pax/name");
+    }
+}
