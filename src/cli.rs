@@ -82,6 +82,12 @@ pub struct Cli {
     #[arg(long)]
     pub verify: bool,
 
+    /// Do not judge native files matching this glob (e.g. '/opt/sdk/**');
+    /// repeatable. What the image runs is always judged; ignored files are
+    /// counted in the report.
+    #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
+    pub ignore: Vec<globset::GlobMatcher>,
+
     /// Worker threads (default: one per core).
     #[arg(long, short, value_name = "N")]
     pub jobs: Option<usize>,
@@ -95,7 +101,16 @@ impl Cli {
             entrypoint: self.entrypoint.clone(),
             cmd: self.cmd.clone(),
             verify: self.verify,
+            ignore: self.ignore.clone(),
             limits: Limits::default(),
         }
     }
+}
+
+fn parse_glob(s: &str) -> Result<globset::GlobMatcher, String> {
+    globset::GlobBuilder::new(s)
+        .literal_separator(true)
+        .build()
+        .map(|g| g.compile_matcher())
+        .map_err(|e| e.to_string())
 }

@@ -50,6 +50,9 @@ pub struct ScanOptions {
     pub cmd: Option<Vec<String>>,
     /// Hash every layer blob, not only the ones decoded anyway.
     pub verify: bool,
+    /// Native files matching these globs are not judged (`--ignore`); the
+    /// entrypoint always is.
+    pub ignore: Vec<globset::GlobMatcher>,
     pub limits: Limits,
 }
 
@@ -95,8 +98,11 @@ fn judge_catalog(source: &Source, catalog: Catalog, opts: &ScanOptions) -> Vec<I
     } else {
         Hashing::WhenDecoded
     };
-    if catalog.format == Format::RootfsTar {
+    if matches!(catalog.format, Format::RootfsTar | Format::RootfsDir) {
         return vec![judge_rootfs(source, opts)];
+    }
+    if catalog.format == Format::Binary {
+        return vec![judge_binary(source, opts)];
     }
     let mut plans: Vec<Planned> = catalog.images;
     if let Some(want) = &opts.image {
@@ -302,6 +308,7 @@ fn judge_plan(
         env: &plan.config.env,
         working_dir: plan.config.working_dir.as_deref(),
         target: opts.target.as_ref().filter(|_| selected == Some(true)),
+        ignore: &opts.ignore,
     };
     let j = judge::judge(&subject);
     base.findings.extend(j.findings);
@@ -362,7 +369,7 @@ fn judge_rootfs(source: &Source, opts: &ScanOptions) -> ImageReport {
             return base;
         }
     };
-    let fs = MergedFs::merge(vec![layer], opts.limits.link_hops);
+    let fs = MergedFs::merge(vec![Arc::clone(&layer)], opts.limits.link_hops);
     let metas = [judge::LayerMeta::default()];
     let subject = judge::Subject {
         fs: &fs,
@@ -373,9 +380,13 @@ fn judge_rootfs(source: &Source, opts: &ScanOptions) -> ImageReport {
         env: &[],
         working_dir: None,
         target: opts.target.as_ref(),
+        ignore: &opts.ignore,
     };
     let j = judge::judge(&subject);
     base.findings = j.findings;
+    // What the walk skipped (unreadable files of a rootfs directory…).
+    base.findings
+        .extend(layer.warnings.iter().map(|w| Finding::note(w.clone())));
     base.verdict = j.verdict;
     base.entrypoint = j.entrypoint;
     base.real_platform = j.real_platform;
@@ -383,4 +394,35 @@ fn judge_rootfs(source: &Source, opts: &ScanOptions) -> ImageReport {
     base.platforms = j.platforms;
     base.binaries = j.binaries;
     base
+}
+
+/// A single executable file: what it is (like `file`, with OCI platform
+/// names), judged against `--platform` when given. It is judged as a one-file
+/// root filesystem; being the program itself, it needs no Entrypoint, and a
+/// Mach-O or PE file (which never decides a Linux image's platform) still
+/// gives its own platform.
+fn judge_binary(source: &Source, opts: &ScanOptions) -> ImageReport {
+    let mut r = judge_rootfs(source, opts);
+    r.findings.retain(|f| f.rule != Rule::NoEntrypoint);
+    let platforms: Vec<Platform> = r
+        .binaries
+        .first()
+        .map(|b| b.details.platforms())
+        .unwrap_or_default();
+    if r.real_platform.is_none() {
+        let runnable = opts
+            .target
+            .as_ref()
+            .and_then(|t| platforms.iter().find(|p| t.can_run(p)));
+        r.real_platform = runnable.or(platforms.first()).cloned();
+        if let Some(real) = &r.real_platform {
+            r.runs_on = judge::hosts_for(real);
+            if let Some(t) = opts.target.as_ref().filter(|t| !t.can_run(real)) {
+                let path = r.binaries.first().map(|b| b.path.as_str());
+                r.findings.push(judge::target_mismatch(t, real, path));
+            }
+        }
+    }
+    r.verdict = Verdict::from_findings(&r.findings, !r.binaries.is_empty());
+    r
 }

@@ -115,6 +115,14 @@ impl<'a> Cx<'a> {
     /// inside the file that is not available (sparse view) yields `None`.
     fn read(&mut self, off: u64, len: usize) -> Option<&'a [u8]> {
         let len = len.min(self.limits.max_read);
+        if len == 0 {
+            // Nothing to ask a sparse view for; only the start can be wrong.
+            if off > self.b.size() {
+                self.damaged = true;
+                return None;
+            }
+            return Some(&[]);
+        }
         if let Some(d) = self.b.read_at(off, len) {
             return Some(d);
         }
@@ -314,9 +322,10 @@ fn os_from_interp(interp: &str) -> Option<Os> {
         "/libexec/ld-elf.so.1" | "/libexec/ld-elf32.so.1" => Os::FreeBsd,
         "/usr/libexec/ld.elf_so" => Os::NetBsd,
         "/usr/libexec/ld.so" => Os::OpenBsd,
-        i if i.starts_with("/usr/lib/") && i.ends_with("/ld.so.1") || i == "/usr/lib/ld.so.1" => {
-            Os::Solaris
-        }
+        "/usr/lib/ld.so.1"
+        | "/usr/lib/64/ld.so.1"
+        | "/usr/lib/amd64/ld.so.1"
+        | "/usr/lib/sparcv9/ld.so.1" => Os::Solaris,
         _ => return None,
     })
 }
@@ -480,6 +489,9 @@ pub fn parse(b: &dyn FileBytes, limits: &IdentLimits) -> Option<ElfInfo> {
         .map(|p| (p.offset, p.filesz, p.align))
         .collect();
     for s in shdrs.iter().filter(|s| s.sh_type == SHT_NOTE) {
+        if regions.len() >= MAX_NOTE_REGIONS {
+            break;
+        }
         let end = s.offset.saturating_add(s.size);
         let covered = regions
             .iter()

@@ -95,7 +95,7 @@ fn clr_il_only(
     opt_size: u16,
     nsections: u16,
 ) -> Option<bool> {
-    let opt = b.read_at(opt_off, usize::from(opt_size))?;
+    let opt = b.read_at(opt_off, usize::from(opt_size).min(limits.max_read))?;
     let (count_at, dirs_at) = match u16_at(opt, 0)? {
         PE32_MAGIC => (92, 96),
         PE32PLUS_MAGIC => (108, 112),

@@ -112,6 +112,11 @@ pub enum Format {
     OciLayout,
     /// A tar with no image metadata: a root filesystem (`docker export`).
     RootfsTar,
+    /// A directory with no image metadata: an unpacked root filesystem
+    /// (`docker export | tar -x`, `buildah mount`).
+    RootfsDir,
+    /// A single executable file.
+    Binary,
 }
 
 impl Format {
@@ -122,6 +127,8 @@ impl Format {
             Format::OciArchive => "oci-archive",
             Format::OciLayout => "oci-layout",
             Format::RootfsTar => "rootfs-tar",
+            Format::RootfsDir => "rootfs-dir",
+            Format::Binary => "binary",
         }
     }
 }
@@ -152,13 +159,19 @@ pub fn catalog(source: &Source, limits: &Limits) -> crate::error::Result<Catalog
         what,
     };
     if !has_index && !has_manifest {
-        if source.is_dir() {
+        let format = if source.is_single_file() {
+            Format::Binary
+        } else if source.is_dir() && source.has("oci-layout") {
             return Err(format_err(
                 "not an OCI image layout: there is no index.json in this directory".into(),
             ));
-        }
+        } else if source.is_dir() {
+            Format::RootfsDir
+        } else {
+            Format::RootfsTar
+        };
         return Ok(Catalog {
-            format: Format::RootfsTar,
+            format,
             images: Vec::new(),
             notes: Vec::new(),
         });
@@ -613,6 +626,7 @@ impl Cx<'_> {
                     Planned::Image(p) if p.config_digest == plan.config_digest => Some(p),
                     _ => None,
                 });
+                let group = same.as_ref().map(|p| p.group);
                 match same {
                     Some(existing) => {
                         for t in &tags {
@@ -633,6 +647,22 @@ impl Cx<'_> {
                                 "manifest.json and index.json disagree on the layers of {}: judged by index.json",
                                 plan.name.as_deref().unwrap_or(&config_name)
                             )));
+                        }
+                        // The other platforms of the same index carry the
+                        // same tags (Docker lists one platform per tag).
+                        for p in self.images.iter_mut() {
+                            if let Planned::Image(p) = p {
+                                if Some(p.group) == group {
+                                    for t in &tags {
+                                        if !p.refs.contains(t) {
+                                            p.refs.push(t.clone());
+                                        }
+                                    }
+                                    if let Some(t) = tags.first() {
+                                        p.name = Some(t.clone());
+                                    }
+                                }
+                            }
                         }
                         continue;
                     }

@@ -224,6 +224,71 @@ fn missing(res: &Resolution, name: &str, searched: Vec<String>) -> Stop {
     }
 }
 
+/// Shells whose `-c STRING` runs a command line.
+const SHELLS: &[&str] = &["sh", "bash", "dash", "ash", "zsh", "ksh", "mksh", "busybox"];
+
+/// For `sh -c "exec /app/server --flag"` (and `bash -ec …`, `busybox sh -c …`):
+/// the first command of the string, as an argv, when it is a plain word (not
+/// a variable, a builtin or a compound command).
+pub fn shell_command(argv: &[String]) -> Option<Vec<String>> {
+    let mut rest = argv;
+    let shell = paths::file_name(rest.first()?);
+    if !SHELLS.contains(&shell) {
+        return None;
+    }
+    rest = &rest[1..];
+    if shell == "busybox" {
+        let applet = rest.first()?;
+        if !SHELLS.contains(&applet.as_str()) {
+            return None;
+        }
+        rest = &rest[1..];
+    }
+    // Options up to the one that holds `c` (-c, -ec, -xc, -lc…).
+    let mut script = None;
+    for (i, a) in rest.iter().enumerate() {
+        if a.starts_with('-') && !a.starts_with("--") && a.len() > 1 {
+            if a.contains('c') {
+                script = rest.get(i + 1);
+                break;
+            }
+            continue;
+        }
+        return None;
+    }
+    let script = script?;
+    const BUILTINS: &[&str] = &[
+        "set", "cd", "export", "if", "for", "while", "case", "{", "(", "[", "[[", "test", "echo",
+        "printf", "true", ":", "trap", "ulimit", "umask", "source", ".", "eval", "wait", "sleep",
+    ];
+    let first_cmd = script.split(['\n', ';', '&', '|']).next()?.trim();
+    let words: Vec<&str> = first_cmd.split_whitespace().collect();
+    let mut i = 0;
+    while let Some(w) = words.get(i) {
+        let is_assignment = w.split_once('=').is_some_and(|(k, _)| {
+            !k.is_empty() && k.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+        });
+        if *w == "exec" || is_assignment {
+            i += 1;
+            continue;
+        }
+        break;
+    }
+    let cmd: Vec<String> = words[i.min(words.len())..]
+        .iter()
+        .map(|w| w.trim_matches(|c| c == '"' || c == '\''))
+        .map(str::to_string)
+        .collect();
+    let first = cmd.first()?;
+    if first.is_empty()
+        || first.contains(['$', '`', '(', ')', '*', '?', '<', '>'])
+        || BUILTINS.contains(&first.as_str())
+    {
+        return None;
+    }
+    Some(cmd)
+}
+
 /// The next program a `#!` line runs: its interpreter, or for `env` the
 /// command `env` will look up in PATH.
 fn interpreter_of(s: &ScriptInfo) -> (String, Via) {
@@ -291,6 +356,7 @@ mod tests {
                     mode,
                     size: 1,
                     ident,
+                    content: None,
                 })
                 .collect(),
             ..LayerIndex::default()
@@ -362,6 +428,27 @@ mod tests {
                 interpreter: "/bin/bash".into()
             }
         );
+    }
+
+    #[test]
+    fn shell_command_finds_the_first_program() {
+        let sc = |v: &[&str]| shell_command(&argv(v));
+        assert_eq!(
+            sc(&["/bin/sh", "-c", "exec /app/server --port 80"]),
+            Some(argv(&["/app/server", "--port", "80"]))
+        );
+        assert_eq!(
+            sc(&["bash", "-ec", "FOO=1 exec node index.js"]),
+            Some(argv(&["node", "index.js"]))
+        );
+        assert_eq!(
+            sc(&["busybox", "sh", "-c", "app; echo done"]),
+            Some(argv(&["app"]))
+        );
+        assert_eq!(sc(&["sh", "-c", "set -e; app"]), None);
+        assert_eq!(sc(&["sh", "-c", "$APP"]), None);
+        assert_eq!(sc(&["sh", "/app/start.sh"]), None);
+        assert_eq!(sc(&["/app/server", "-c", "x"]), None);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! each rule (a small function returning findings) and gives the verdict.
 //! Nothing here reads bytes; new rules never touch the readers.
 
+pub mod diagnose;
 pub mod entrypoint;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use crate::layers::merge::{FileRef, MergedFs};
 use crate::paths;
 use crate::platform::{Arch, Os, Platform, ALL_ARCHES};
 use crate::report::{BinaryReport, EntrypointReport, Verdict};
+use diagnose::Compat;
 use entrypoint::{Resolution, Stop};
 
 /// What the judge knows of one layer of the merged view.
@@ -41,6 +43,9 @@ pub struct Subject<'a> {
     /// The deploy target, when this image is the one it selects (or when no
     /// image of its group can be selected).
     pub target: Option<&'a Platform>,
+    /// Native files matching these are not judged (`--ignore`); what runs
+    /// is always judged.
+    pub ignore: &'a [globset::GlobMatcher],
 }
 
 /// The judged parts of an image report.
@@ -70,30 +75,19 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
             *platforms.entry(p.to_string()).or_default() += 1;
         }
     }
+    let libcs = diagnose::image_libcs(s.fs);
     let mut findings = Vec::new();
-    let resolution = (!s.argv.is_empty()).then(|| {
-        let path = entrypoint::path_from_env(s.env);
-        let workdir = s
-            .working_dir
-            .filter(|w| !w.is_empty())
-            .map(|w| paths::join_normalised("/", w))
-            .unwrap_or_else(|| "/".to_string());
-        entrypoint::resolve(s.fs, &s.argv, &path, &workdir)
-    });
-    let runs: Option<(&str, FileRef, &Ident)> = resolution.as_ref().and_then(|r| {
-        if r.stop != Stop::Native {
-            return None;
-        }
-        let (path, node) = r.last.as_ref()?;
-        let content = node.content?;
-        let ident = s.fs.entry(content)?.ident.as_ref()?;
-        Some((path.as_str(), node.at, ident))
-    });
-    let majority = majority_platform(&natives);
-    let real_platform = runs
-        .and_then(|(_, _, i)| i.platforms().into_iter().next())
-        .or_else(|| majority.as_ref().map(|(p, _)| p.clone()));
-
+    let search_path = entrypoint::path_from_env(s.env);
+    let workdir = s
+        .working_dir
+        .filter(|w| !w.is_empty())
+        .map(|w| paths::join_normalised("/", w))
+        .unwrap_or_else(|| "/".to_string());
+    let resolution =
+        (!s.argv.is_empty()).then(|| entrypoint::resolve(s.fs, &s.argv, &search_path, &workdir));
+    // What the kernel execs: the entrypoint's binary, and the first command
+    // of an `sh -c "…"` string.
+    let mut runs: Vec<Runs<'_>> = Vec::new();
     match &resolution {
         None => findings.push(
             Finding::new(
@@ -103,32 +97,52 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
             )
             .hint("the deploy must give a command (Kubernetes `command`, ECS `entryPoint`); pass it with --entrypoint to judge it"),
         ),
-        Some(r) => findings.extend(entrypoint_findings(s, r)),
-    }
-    if let Some((path, at, ident)) = runs {
-        findings.extend(judge_what_runs(s, path, at, ident));
-    } else if resolution.is_none() {
-        if let (Some((p, count)), Some(declared)) = (&majority, s.declared) {
-            if !declared.can_run(p) {
-                let total = natives.len();
-                findings.push(
-                    with_layer(
-                        s,
-                        Finding::new(
-                            Rule::ArchMismatch,
-                            Severity::Error,
-                            format!(
-                                "most native files ({count} of {total}) are {p}, and this image is labelled {declared}: whatever runs will fail with `exec format error`"
-                            ),
-                        ),
-                        None,
-                    )
-                    .hint(rebuild_hint(declared, p)),
-                );
+        Some(r) => {
+            findings.extend(entrypoint_findings(s, r, "the entrypoint"));
+            runs.extend(what_runs(s, r));
+            if let Some(inner) = entrypoint::shell_command(&s.argv) {
+                let r2 = entrypoint::resolve(s.fs, &inner, &search_path, &workdir);
+                findings.extend(entrypoint_findings(s, &r2, "the command `sh -c` runs"));
+                runs.extend(what_runs(s, &r2));
             }
         }
     }
-    findings.extend(other_natives(s, &natives, runs.map(|r| r.0)));
+    runs.dedup_by(|a, b| a.path == b.path);
+    for r in &runs {
+        findings.extend(judge_what_runs(s, r, &libcs));
+    }
+    let majority = majority_platform(&natives);
+    let real_platform = runs
+        .first()
+        .and_then(|r| diagnose::code_platform(r.ident))
+        .or_else(|| majority.as_ref().map(|(p, _)| p.clone()));
+    if runs.is_empty() && resolution.is_none() {
+        if let (Some((p, count)), Some(declared)) = (&majority, s.declared) {
+            let total = natives.len();
+            let what = format!("most native files ({count} of {total}) are {p}");
+            match diagnose::compat(declared, p) {
+                Compat::Runs => {}
+                Compat::NewerVariant { .. } => findings.push(
+                    Finding::new(
+                        Rule::VariantMismatch,
+                        Severity::Error,
+                        format!("{what}, newer than the {declared} this image is labelled: older CPUs stop with `illegal instruction`"),
+                    )
+                    .hint(format!("build for the declared variant (`--platform {declared}`) or label the image {p}")),
+                ),
+                _ => findings.push(
+                    Finding::new(
+                        Rule::ArchMismatch,
+                        Severity::Error,
+                        format!("{what}, and this image is labelled {declared}: whatever runs will fail with `exec format error`"),
+                    )
+                    .hint(rebuild_hint(declared, p)),
+                ),
+            }
+        }
+    }
+    let run_paths: Vec<&str> = runs.iter().map(|r| r.path).collect();
+    findings.extend(other_natives(s, &natives, &run_paths, &libcs));
     if natives.is_empty() {
         findings.push(Finding::new(
             Rule::NoBinaries,
@@ -140,7 +154,7 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
         findings.extend(index_disagreement(s, index, real));
     }
     if let (Some(target), Some(real)) = (s.target, &real_platform) {
-        if runs.is_none() && !target.can_run(real) {
+        if runs.is_empty() && !target.can_run(real) {
             findings.push(target_mismatch(target, real, None));
         }
     }
@@ -161,6 +175,29 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
         findings,
         verdict,
     }
+}
+
+/// A native binary the kernel execs.
+struct Runs<'a> {
+    path: &'a str,
+    at: FileRef,
+    ident: &'a Ident,
+}
+
+fn what_runs<'a>(s: &Subject<'a>, r: &Resolution) -> Option<Runs<'a>> {
+    if r.stop != Stop::Native {
+        return None;
+    }
+    let (path, node) = r.last.as_ref()?;
+    let content = node.content?;
+    let ident = s.fs.entry(content)?.ident.as_ref()?;
+    // Borrow the path from the merged view, which outlives the resolution.
+    let path = s.fs.key(path)?;
+    Some(Runs {
+        path,
+        at: node.at,
+        ident,
+    })
 }
 
 fn natives(fs: &MergedFs) -> Vec<Native<'_>> {
@@ -247,7 +284,7 @@ fn rebuild_hint(declared: &Platform, real: &Platform) -> String {
     )
 }
 
-fn target_mismatch(target: &Platform, real: &Platform, path: Option<&str>) -> Finding {
+pub(crate) fn target_mismatch(target: &Platform, real: &Platform, path: Option<&str>) -> Finding {
     let what = path
         .map(|p| format!("{p} is {real}"))
         .unwrap_or_else(|| format!("this image is {real}"));
@@ -263,8 +300,8 @@ fn target_mismatch(target: &Platform, real: &Platform, path: Option<&str>) -> Fi
     f
 }
 
-/// Findings from resolving the entrypoint itself.
-fn entrypoint_findings(s: &Subject<'_>, r: &Resolution) -> Vec<Finding> {
+/// Findings from resolving the entrypoint (or the command of `sh -c`).
+fn entrypoint_findings(s: &Subject<'_>, r: &Resolution, what: &str) -> Vec<Finding> {
     let mut out = Vec::new();
     let argv0 = r.argv.first().cloned().unwrap_or_default();
     match &r.stop {
@@ -278,9 +315,9 @@ fn entrypoint_findings(s: &Subject<'_>, r: &Resolution) -> Vec<Finding> {
                 Finding::new(
                     Rule::EntrypointMissing,
                     Severity::Error,
-                    format!("the entrypoint cannot be found: {where_}; the container fails with `no such file or directory`"),
+                    format!("{what} cannot be found: {where_}; the container fails with `no such file or directory`"),
                 )
-                .path(r.path.clone().unwrap_or(argv0))
+                .path(r.path.clone().unwrap_or(argv0.clone()))
                 .hint("check the Entrypoint/Cmd path, and that a COPY puts the file there in the final stage"),
             );
         }
@@ -289,25 +326,23 @@ fn entrypoint_findings(s: &Subject<'_>, r: &Resolution) -> Vec<Finding> {
             interpreter,
         } => {
             let at = s.fs.get(script).map(|n| n.at);
-            out.push(
-                with_layer(
-                    s,
-                    Finding::new(
-                        Rule::MissingInterpreter,
-                        Severity::Error,
-                        format!("{script} runs {interpreter}, which is not in the image: the container fails with `no such file or directory`"),
-                    )
-                    .path(script.clone())
-                    .hint(format!("install {interpreter} in the image, or change the script's #! line to an interpreter the image has")),
-                    at,
-                ),
-            );
+            out.push(with_layer(
+                s,
+                Finding::new(
+                    Rule::MissingInterpreter,
+                    Severity::Error,
+                    format!("{script} runs {interpreter}, which is not in the image: the container fails with `no such file or directory`"),
+                )
+                .path(script.clone())
+                .hint(format!("install {interpreter} in the image, or change the script's #! line to an interpreter the image has")),
+                at,
+            ));
         }
         Stop::TooManyLinks { path } => out.push(
             Finding::new(
                 Rule::EntrypointMissing,
                 Severity::Error,
-                format!("the entrypoint's symlinks loop or nest too deep at {path}: the kernel gives up (ELOOP)"),
+                format!("{what}'s symlinks loop or nest too deep at {path}: the kernel gives up (ELOOP)"),
             )
             .path(path.clone())
             .hint("fix the symlink chain"),
@@ -316,7 +351,7 @@ fn entrypoint_findings(s: &Subject<'_>, r: &Resolution) -> Vec<Finding> {
             Finding::new(
                 Rule::EntrypointMissing,
                 Severity::Error,
-                format!("the entrypoint {path} is not a regular file"),
+                format!("{what} {path} is not a regular file"),
             )
             .path(path.clone())
             .hint("point Entrypoint/Cmd at the program, not a directory"),
@@ -325,41 +360,107 @@ fn entrypoint_findings(s: &Subject<'_>, r: &Resolution) -> Vec<Finding> {
             Finding::new(
                 Rule::MissingInterpreter,
                 Severity::Error,
-                "the entrypoint's #! interpreters nest more than 4 deep: Linux refuses to run it (ELOOP)",
+                format!("{what}'s #! interpreters nest more than 4 deep: Linux refuses to run it (ELOOP)"),
             )
-            .path(r.path.clone().unwrap_or(argv0))
+            .path(r.path.clone().unwrap_or(argv0.clone()))
             .hint("make the script run a real binary"),
         ),
-        Stop::NotProgram | Stop::Native => {}
+        Stop::NotProgram => {
+            if let Some((path, node)) = &r.last {
+                let entry = node.content.and_then(|c| s.fs.entry(c));
+                let text = matches!(entry.and_then(|e| e.ident.as_ref()), Some(Ident::Other { text: true }));
+                let message = if text {
+                    format!("{what} {path} is a text file without a #! line: exec fails with `exec format error`")
+                } else {
+                    format!("{what} {path} is neither a native program nor a #! script: exec fails with `exec format error`")
+                };
+                out.push(with_layer(
+                    s,
+                    Finding::new(Rule::NoShebang, Severity::Error, message)
+                        .path(path.clone())
+                        .hint("start the script with a #! line (`#!/bin/sh`), or run it through its interpreter in Entrypoint (`[\"sh\", \"/app/start\"]`)"),
+                    Some(node.at),
+                ));
+            }
+        }
+        Stop::Native => {}
+    }
+    // Every file on the way must be executable, and every #! line clean.
+    for step in &r.chain {
+        let Some(resolved) = &step.resolved else {
+            continue;
+        };
+        let Some(node) = s.fs.get(resolved) else {
+            continue;
+        };
+        let Some(entry) = s.fs.entry(node.at) else {
+            continue;
+        };
+        if node.content.is_some() && !entry.exec_bit() {
+            out.push(with_layer(
+                s,
+                Finding::new(
+                    Rule::NotExecutable,
+                    Severity::Error,
+                    format!("{resolved} has no exec permission bit (mode {:o}): exec fails with `permission denied`", entry.mode & 0o7777),
+                )
+                .path(resolved.clone())
+                .hint(format!("`RUN chmod +x {resolved}` or `COPY --chmod=755`; or commit the file with its exec bit (`git update-index --chmod=+x`)")),
+                Some(node.at),
+            ));
+        }
+    }
+    for (step, script) in r.scripts(s.fs) {
+        if script.crlf {
+            let at = step
+                .resolved
+                .as_deref()
+                .and_then(|p| s.fs.get(p))
+                .map(|n| n.at);
+            out.push(with_layer(
+                s,
+                diagnose::crlf_finding(
+                    step.resolved.as_deref().unwrap_or(&step.path),
+                    &script.interpreter,
+                    true,
+                ),
+                at,
+            ));
+        }
     }
     out
 }
 
-/// Rules about the binary the kernel execs.
-fn judge_what_runs(s: &Subject<'_>, path: &str, at: FileRef, ident: &Ident) -> Vec<Finding> {
+/// Rules about a binary the kernel execs: the label, the target, the loader
+/// and the libraries it needs.
+fn judge_what_runs(
+    s: &Subject<'_>,
+    r: &Runs<'_>,
+    libcs: &std::collections::BTreeSet<&'static str>,
+) -> Vec<Finding> {
     let mut out = Vec::new();
-    let Some(bin) = ident.platforms().into_iter().next() else {
+    let (path, at, ident) = (r.path, r.at, r.ident);
+    let Some(bin) = diagnose::code_platform(ident) else {
         return out;
     };
     if let Some(declared) = s.declared {
-        if bin.os != declared.os {
-            out.push(with_layer(
+        match diagnose::compat(declared, &bin) {
+            Compat::Runs => {}
+            Compat::OtherOs => out.push(with_layer(
                 s,
                 Finding::new(
                     Rule::ForeignOs,
                     Severity::Error,
                     format!(
-                        "the kernel will refuse {path}: it is a {} binary for {}, and this image is {declared}",
-                        format_label(ident),
-                        bin
+                        "the kernel will refuse {path}: it is a {} binary for {bin}, and this image is {declared}",
+                        format_label(ident)
                     ),
                 )
                 .path(path)
                 .hint(foreign_os_hint(ident, declared)),
                 Some(at),
-            ));
-        } else if !declared.can_run(&bin) {
-            out.push(with_layer(
+            )),
+            Compat::OtherArch => out.push(with_layer(
                 s,
                 Finding::new(
                     Rule::ArchMismatch,
@@ -372,19 +473,140 @@ fn judge_what_runs(s: &Subject<'_>, path: &str, at: FileRef, ident: &Ident) -> V
                 .path(path)
                 .hint(rebuild_hint(declared, &bin)),
                 Some(at),
-            ));
+            )),
+            Compat::NewerVariant { need, have } => out.push(with_layer(
+                s,
+                variant_finding(path, need, have, &declared.to_string(), true),
+                Some(at),
+            )),
         }
     }
     if let Some(target) = s.target {
-        if !target.can_run(&bin) {
-            out.push(with_layer(
+        match diagnose::compat(target, &bin) {
+            Compat::Runs => {}
+            Compat::NewerVariant { need, have } => out.push(with_layer(
+                s,
+                variant_finding(
+                    path,
+                    need,
+                    have,
+                    &format!("the deploy target {target}"),
+                    true,
+                ),
+                Some(at),
+            )),
+            _ => out.push(with_layer(
                 s,
                 target_mismatch(target, &bin, Some(path)),
                 Some(at),
+            )),
+        }
+    }
+    if let Some(f) = isa_finding(s, path, ident, true) {
+        out.push(with_layer(s, f, Some(at)));
+    }
+    if let Ident::Elf(elf) = ident {
+        let loader = diagnose::loader_problem(s.fs, elf, libcs);
+        if let Some((rule, why)) = &loader {
+            out.push(with_layer(
+                s,
+                Finding::new(
+                    *rule,
+                    Severity::Error,
+                    format!("{path} cannot start: {why}"),
+                )
+                .path(path)
+                .hint(diagnose::loader_hint(*rule, elf)),
+                Some(at),
             ));
+        } else {
+            for m in diagnose::missing_libraries(s.fs, path, elf, s.env) {
+                let also = if m.wrong_arch.is_empty() {
+                    String::new()
+                } else {
+                    let copies = m
+                        .wrong_arch
+                        .iter()
+                        .map(|(p, a)| format!("{p} is {a}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    format!(" (only copies of another architecture: {copies})")
+                };
+                let via = if m.needed_by == path {
+                    String::new()
+                } else {
+                    format!(" (needed by {})", m.needed_by)
+                };
+                out.push(with_layer(
+                    s,
+                    Finding::new(
+                        Rule::MissingLibrary,
+                        Severity::Error,
+                        format!(
+                            "{path} needs {}{via}, which the loader will not find{also}: the container fails with `error while loading shared libraries: {}`",
+                            m.name, m.name
+                        ),
+                    )
+                    .path(path)
+                    .hint(format!(
+                        "install the package that provides {} for {} in the image (searched: {})",
+                        m.name,
+                        elf.arch,
+                        m.searched.join(":")
+                    )),
+                    Some(at),
+                ));
+            }
         }
     }
     out
+}
+
+fn variant_finding(path: &str, need: u32, have: u32, host: &str, runs: bool) -> Finding {
+    Finding::new(
+        Rule::VariantMismatch,
+        diagnose::severity(runs),
+        format!(
+            "{path} is ARMv{need} code, newer than the arm/v{have} of {host}: an ARMv{have} CPU stops with `illegal instruction`"
+        ),
+    )
+    .path(path)
+    .hint(format!("build for arm/v{have} (GOARM={have}, `-march=armv{have}`), or declare linux/arm/v{need} if only ARMv{need} hosts run it"))
+}
+
+/// The x86-64 ISA level check against the target (if given) or the label.
+fn isa_finding(s: &Subject<'_>, path: &str, ident: &Ident, runs: bool) -> Option<Finding> {
+    let need = diagnose::needed_isa_level(ident)?;
+    let host = s.target.or(s.declared)?;
+    let (level, explicit) = diagnose::host_isa_level(host)?;
+    if need <= level {
+        return None;
+    }
+    // `amd64` without a variant is the v1 baseline in the OCI spec, but few
+    // labels say more: an explicit variant (or --platform) makes it an error.
+    let severity = if runs && explicit {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let host_name = if explicit {
+        format!("{host}")
+    } else {
+        format!("{host} (the x86-64-v1 baseline; no variant is declared)")
+    };
+    Some(
+        Finding::new(
+            Rule::IsaLevel,
+            severity,
+            format!(
+                "{path} needs x86-64-v{need}, more than {host_name}: on an older CPU it dies with `illegal instruction`"
+            ),
+        )
+        .path(path)
+        .hint(format!(
+            "build for the hosts you deploy to (`-march=x86-64-v{level}`, GOAMD64=v{level}), or run only on x86-64-v{need} hosts and say so with `--platform linux/amd64/v{need}`"
+        )),
+    )
 }
 
 fn format_label(ident: &Ident) -> &'static str {
@@ -433,65 +655,155 @@ fn harmless_pe(path: &str, ident: &Ident) -> bool {
     launcher_dir && launcher_name
 }
 
-/// Rules about every other native file.
-fn other_natives(s: &Subject<'_>, natives: &[Native<'_>], runs: Option<&str>) -> Vec<Finding> {
+/// Rules about every other native file. Findings under noise categories
+/// (debug symbols, sysroots, firmware, test data) are summarised per category.
+fn other_natives(
+    s: &Subject<'_>,
+    natives: &[Native<'_>],
+    runs: &[&str],
+    libcs: &std::collections::BTreeSet<&'static str>,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     let Some(declared) = s.declared else {
         return out;
     };
+    let mut loaders: BTreeMap<(Rule, String), (usize, String, FileRef, String)> = BTreeMap::new();
+    let mut noise: BTreeMap<&'static str, (usize, std::collections::BTreeSet<&'static str>)> =
+        BTreeMap::new();
+    let mut ignored: BTreeMap<usize, usize> = BTreeMap::new();
     for n in natives {
-        if Some(n.path) == runs {
+        if runs.contains(&n.path) {
             continue;
         }
+        if let Some(i) = s.ignore.iter().position(|g| g.is_match(n.path)) {
+            *ignored.entry(i).or_default() += 1;
+            continue;
+        }
+        let mut found = Vec::new();
         let platforms = n.ident.platforms();
-        let Some(bin) = platforms.first() else {
+        let Some(bin) = diagnose::code_platform(n.ident) else {
             continue;
         };
-        if bin.os != declared.os {
-            let severity = if harmless_pe(n.path, n.ident) {
-                Severity::Info
-            } else {
-                Severity::Warning
-            };
-            let slices = platforms
-                .iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
-            out.push(with_layer(
-                s,
-                Finding::new(
-                    Rule::ForeignOs,
-                    severity,
-                    format!(
-                        "{} is a {} file for {slices} in a {} image: it cannot run here",
-                        n.path,
-                        format_label(n.ident),
-                        declared.os
-                    ),
-                )
-                .path(n.path)
-                .hint(foreign_os_hint(n.ident, declared)),
-                Some(n.at),
-            ));
-        } else if !declared.can_run(bin) {
-            out.push(with_layer(
-                s,
+        let package = diagnose::package_of(n.path)
+            .map(|(name, kind)| format!(" ({kind} package {name})"))
+            .unwrap_or_default();
+        match diagnose::compat(declared, &bin) {
+            Compat::OtherOs => {
+                let severity = if harmless_pe(n.path, n.ident) {
+                    Severity::Info
+                } else {
+                    Severity::Warning
+                };
+                let slices = platforms.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ");
+                let hint = if severity == Severity::Info {
+                    "nothing to do: this file never runs natively here (an IL-only .NET assembly, or a Windows launcher that pip/setuptools ship with every install)".to_string()
+                } else {
+                    foreign_os_hint(n.ident, declared)
+                };
+                found.push(
+                    Finding::new(
+                        Rule::ForeignOs,
+                        severity,
+                        format!(
+                            "{}{package} is a {} file for {slices} in a {} image: it cannot run here",
+                            n.path,
+                            format_label(n.ident),
+                            declared.os
+                        ),
+                    )
+                    .path(n.path)
+                    .hint(hint),
+                );
+            }
+            Compat::OtherArch => found.push(
                 Finding::new(
                     Rule::ForeignBinary,
                     Severity::Warning,
                     format!(
-                        "{} is {} code in a {declared} image: it fails with `exec format error` if run (or loaded)",
-                        n.path, bin
+                        "{}{package} is {bin} code in a {declared} image: it fails with `exec format error` if run (or loaded)",
+                        n.path
                     ),
                 )
                 .path(n.path)
-                .hint(format!(
-                    "build or download it for {declared} (in a Dockerfile: $TARGETARCH), or remove it if unused"
-                )),
-                Some(n.at),
-            ));
+                .hint(if package.is_empty() {
+                    format!("build or download it for {declared} (in a Dockerfile: $TARGETARCH), or remove it if unused")
+                } else {
+                    format!("install the package inside the image for {declared} (`RUN pip install` / `RUN npm ci` in the Dockerfile) instead of copying it from the build machine")
+                }),
+            ),
+            Compat::NewerVariant { need, have } => {
+                found.push(variant_finding(n.path, need, have, &format!("this {declared} image"), false))
+            }
+            Compat::Runs => {
+                if let Some((tag, tag_arch)) = diagnose::python_tag_arch(n.path) {
+                    if tag_arch != bin.arch {
+                        found.push(
+                            Finding::new(
+                                Rule::ForeignBinary,
+                                Severity::Warning,
+                                format!(
+                                    "{}{package}: its name says {tag} but its code is {}: Python will not import it",
+                                    n.path, bin.arch
+                                ),
+                            )
+                            .path(n.path)
+                            .hint("reinstall the package inside the image so the module and its name match the interpreter"),
+                        );
+                    }
+                }
+                if let Some(f) = isa_finding(s, n.path, n.ident, false) {
+                    found.push(f);
+                }
+                if let Ident::Elf(elf) = n.ident {
+                    if let Some((rule, why)) = diagnose::loader_problem(s.fs, elf, libcs) {
+                        let interp = elf.interpreter.clone().unwrap_or_default();
+                        let e = loaders.entry((rule, interp)).or_insert((0, n.path.to_string(), n.at, why));
+                        e.0 += 1;
+                    }
+                }
+            }
         }
+        match diagnose::noise_category(n.path) {
+            Some(cat) if !found.is_empty() => {
+                let e = noise.entry(cat).or_default();
+                e.0 += 1;
+                e.1.extend(found.iter().map(|f| f.rule.id()));
+            }
+            _ => out.extend(found.into_iter().map(|f| with_layer(s, f, Some(n.at)))),
+        }
+    }
+    for ((rule, interp), (count, example, at, why)) in loaders {
+        let others = if count > 1 {
+            format!(
+                " (and {} more native files with the same loader)",
+                count - 1
+            )
+        } else {
+            String::new()
+        };
+        out.push(with_layer(
+            s,
+            Finding::new(rule, Severity::Warning, format!("{example}{others}: {why}"))
+                .path(example)
+                .hint(format!(
+                    "if these are run, the image needs {interp}; otherwise remove them"
+                )),
+            Some(at),
+        ));
+    }
+    for (cat, (count, rules)) in noise {
+        let rules = rules.into_iter().collect::<Vec<_>>().join(", ");
+        out.push(Finding::new(
+            Rule::ForeignBinary,
+            Severity::Info,
+            format!("{count} native files under {cat} would not run here ({rules}); they are never executed, so they are summarised, not listed"),
+        ));
+    }
+    for (i, count) in ignored {
+        out.push(Finding::note(format!(
+            "--ignore {}: {count} native files not judged",
+            s.ignore[i].glob()
+        )));
     }
     out
 }

@@ -107,6 +107,11 @@ impl MergedFs {
         self.map.get(path).copied()
     }
 
+    /// The stored path equal to `path` (borrowed from the view).
+    pub fn key(&self, path: &str) -> Option<&str> {
+        self.map.get_key_value(path).map(|(k, _)| k.as_str())
+    }
+
     /// Every path and node, in path order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, Node)> {
         self.map.iter().map(|(p, n)| (p.as_str(), *n))
@@ -227,6 +232,7 @@ mod tests {
                     mode: 0o755,
                     size: 0,
                     ident: None,
+                    content: None,
                 })
                 .collect(),
             ..LayerIndex::default()

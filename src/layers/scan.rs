@@ -105,6 +105,22 @@ pub struct LayerEntry {
     pub size: u64,
     /// For regular files that are executables or have a known magic.
     pub ident: Option<Ident>,
+    /// The bytes of the few small text files the judge reads (the dynamic
+    /// linker's configuration); see [`keeps_content`].
+    pub content: Option<Box<[u8]>>,
+}
+
+/// Largest configuration file kept whole.
+pub const CONTENT_CAP: u64 = 64 * 1024;
+
+/// Is this one of the small files whose content the judge needs: the glibc
+/// loader's `/etc/ld.so.conf` (and the files it includes from
+/// `/etc/ld.so.conf.d/`), or musl's `/etc/ld-musl-<arch>.path`?
+pub fn keeps_content(path: &str, size: u64) -> bool {
+    size <= CONTENT_CAP
+        && (path == "/etc/ld.so.conf"
+            || path.starts_with("/etc/ld.so.conf.d/")
+            || (path.starts_with("/etc/ld-musl-") && path.ends_with(".path")))
 }
 
 impl LayerEntry {
@@ -181,6 +197,12 @@ pub fn scan_slice(data: &[u8], limits: &Limits, hashing: Hashing) -> Result<Laye
             let first = &file[..file.len().min(64)];
             if e.exec_bit() || identify::has_magic(first) {
                 candidates.push((index.entries.len(), entry.offset, entry.size));
+            }
+            if keeps_content(&e.path, entry.size) {
+                let mut e = e;
+                e.content = Some(file.into());
+                index.entries.push(e);
+                return Ok(());
             }
         }
         index.entries.push(e);
@@ -279,7 +301,12 @@ pub fn scan_stream<R: Read>(
         let mut buf = vec![0u8; 64 * 1024];
         tarwalk::walk(&mut input, limits, |entry, body| {
             let mut e = to_entry(entry, &mut index.warnings);
-            if e.kind == NodeKind::File {
+            if e.kind == NodeKind::File && keeps_content(&e.path, entry.size) {
+                let mut all = Vec::with_capacity(entry.size as usize);
+                body.read_to_end(&mut all)
+                    .map_err(|err| format!("read failed inside this file: {err}"))?;
+                e.content = Some(all.into());
+            } else if e.kind == NodeKind::File {
                 let mut cap = Capture::new(entry.size, e.exec_bit(), &limits.ident);
                 while cap.wants_more() {
                     let n = body
@@ -345,6 +372,7 @@ fn to_entry(entry: &tarwalk::Entry, warnings: &mut Vec<String>) -> LayerEntry {
         mode: entry.mode,
         size: entry.size,
         ident: None,
+        content: None,
     }
 }
 

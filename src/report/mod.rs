@@ -3,6 +3,7 @@
 //! fields may be added, never renamed.
 
 pub mod json;
+pub mod sarif;
 pub mod text;
 
 use std::collections::BTreeMap;
@@ -129,8 +130,62 @@ pub struct ImageReport {
     pub error: Option<String>,
 }
 
+/// Which verdicts make the process exit 1 (`--fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailOn {
+    /// An image that fails (the default).
+    #[default]
+    Error,
+    /// An image that fails or warns.
+    Warning,
+    /// No verdict (unreadable inputs still exit 2).
+    Never,
+}
+
+/// How verdicts map to the exit code (`--fail-on`, `--fail-on-unknown`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ExitPolicy {
+    pub fail_on: FailOn,
+    /// Also exit 1 when an image's verdict is unknown (nothing native was
+    /// judged), whatever `fail_on` says.
+    pub fail_on_unknown: bool,
+}
+
+/// The exit code under a policy: 2 when anything could not be read; else 1
+/// when an image's verdict is one the policy fails on; else 0.
+///
+/// | verdict   | error (default) | warning | never | + fail_on_unknown |
+/// |-----------|-----------------|---------|-------|-------------------|
+/// | fail      | 1               | 1       | 0     | as the column     |
+/// | warn      | 0               | 1       | 0     | as the column     |
+/// | unknown   | 0               | 0       | 0     | 1                 |
+/// | ok        | 0               | 0       | 0     | 0                 |
+/// | unreadable| 2               | 2       | 2     | 2                 |
+pub fn exit_code_with(reports: &[Report], policy: &ExitPolicy) -> i32 {
+    if reports
+        .iter()
+        .any(|r| !r.errors.is_empty() || r.images.iter().any(|i| i.error.is_some()))
+    {
+        return 2;
+    }
+    let fails = |v: Verdict| match v {
+        Verdict::Fail => policy.fail_on != FailOn::Never,
+        Verdict::Warn => policy.fail_on == FailOn::Warning,
+        Verdict::Unknown => policy.fail_on_unknown,
+        Verdict::Ok => false,
+    };
+    if reports
+        .iter()
+        .any(|r| r.images.iter().any(|i| fails(i.verdict)))
+    {
+        1
+    } else {
+        0
+    }
+}
+
 /// What the process exits with: 2 when anything could not be read, 1 when an
-/// image fails, else 0.
+/// image fails, else 0 (the default [`ExitPolicy`]).
 pub fn exit_code(reports: &[Report]) -> i32 {
     if reports
         .iter()

@@ -10,6 +10,10 @@
 //!   legacy `docker save` puts `manifest.json` last, so nothing can wait for it).
 //!
 //! Outer compression (gzip, zstd, xz) is sniffed by magic and unwrapped here.
+//! A directory without an OCI layout is an unpacked root filesystem, and a file
+//! that starts like an executable is a single program ([`rootfs`]).
+
+pub mod rootfs;
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -72,8 +76,10 @@ pub fn map_file(file: &File, path: &Path) -> Result<Bytes> {
 pub enum Container {
     /// A tar archive (possibly compressed).
     Tar,
-    /// A directory (an OCI layout).
+    /// A directory (an OCI layout, or an unpacked root filesystem).
     Directory,
+    /// A single executable file (ELF, Mach-O, PE, `#!` script).
+    File,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -96,6 +102,10 @@ enum Members {
         sizes: HashMap<String, u64>,
         /// The outer tar itself as a filesystem (for flat rootfs tarballs).
         outer: Arc<LayerIndex>,
+    },
+    /// One executable file, identified when opened.
+    Single {
+        index: Arc<LayerIndex>,
     },
 }
 
@@ -135,6 +145,17 @@ impl Source {
         let file = File::open(p).map_err(|e| Error::io(p, e))?;
         let bytes = map_file(&file, p)?;
         let compression = Compression::sniff(&bytes);
+        if compression == Compression::None && rootfs::is_program(&bytes) {
+            let index = rootfs::single_file(path, &bytes, file_mode(&meta), limits);
+            return Ok(Source {
+                display: path.to_string(),
+                container: Container::File,
+                compression,
+                members: Members::Single {
+                    index: Arc::new(index),
+                },
+            });
+        }
         if compression != Compression::None {
             drop(bytes);
             let file = File::open(p).map_err(|e| Error::io(p, e))?;
@@ -160,6 +181,24 @@ impl Source {
                 what: "the input is empty".into(),
             });
         }
+        if compression == Compression::None && rootfs::is_program(first) {
+            let all = rootfs::read_single(buffered, limits.layer_bytes).map_err(|what| {
+                Error::Format {
+                    archive: display.to_string(),
+                    what,
+                }
+            })?;
+            let name = if display == "-" { "stdin" } else { display };
+            let index = rootfs::single_file(name, &all, 0o755, limits);
+            return Ok(Source {
+                display: display.to_string(),
+                container: Container::File,
+                compression,
+                members: Members::Single {
+                    index: Arc::new(index),
+                },
+            });
+        }
         let decoded = scan::decoder(buffered, compression).map_err(|e| Error::Format {
             archive: display.to_string(),
             what: e.to_string(),
@@ -179,6 +218,7 @@ impl Source {
                 mode: entry.mode,
                 size: entry.size,
                 ident: None,
+                content: None,
             };
             match entry.kind {
                 EntryKind::File => {
@@ -276,6 +316,7 @@ impl Source {
             Members::Mapped { ranges, .. } => ranges.contains_key(name),
             Members::Dir { root } => dir_member(root, name).is_some_and(|p| p.is_file()),
             Members::Streamed { sizes, .. } => sizes.contains_key(name),
+            Members::Single { .. } => false,
         }
     }
 
@@ -321,6 +362,7 @@ impl Source {
                     None => Ok(None),
                 },
             },
+            Members::Single { .. } => Ok(None),
         }
     }
 
@@ -363,17 +405,20 @@ impl Source {
                 }
                 None => Ok(None),
             },
+            Members::Single { .. } => Ok(None),
         }
     }
 
-    /// The whole input as one filesystem (a flat rootfs tarball).
+    /// The whole input as one filesystem (a flat rootfs tarball, an unpacked
+    /// root filesystem directory, or a single file).
     pub fn scan_as_rootfs(&self, limits: &Limits) -> std::result::Result<Arc<LayerIndex>, String> {
         match &self.members {
             Members::Mapped { bytes, .. } => scan::scan_slice(bytes, limits, Hashing::Never)
                 .map(Arc::new)
                 .map_err(|ScanError(s)| s),
             Members::Streamed { outer, .. } => Ok(Arc::clone(outer)),
-            Members::Dir { .. } => Err("a directory is not a tarball".into()),
+            Members::Dir { root } => rootfs::scan_dir(root, limits).map(Arc::new),
+            Members::Single { index } => Ok(Arc::clone(index)),
         }
     }
 
@@ -381,6 +426,25 @@ impl Source {
     /// telling its shape.
     pub fn is_dir(&self) -> bool {
         matches!(self.members, Members::Dir { .. })
+    }
+
+    /// Is the input one executable file rather than an archive or directory?
+    pub fn is_single_file(&self) -> bool {
+        matches!(self.members, Members::Single { .. })
+    }
+}
+
+/// Permission bits of a host file (0o755 where the platform has none).
+fn file_mode(meta: &std::fs::Metadata) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.permissions().mode() & 0o7777
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        0o755
     }
 }
 

@@ -1,0 +1,642 @@
+//! The rules beyond the architecture label: everything else that makes a
+//! container die at exec. The dynamic loader (`PT_INTERP`) and the C library it
+//! belongs to, the shared libraries the loader must find, `#!` lines (missing
+//! interpreter, CR LF), entrypoints that are not programs or lack the exec bit,
+//! ARM variants and x86-64 ISA levels, and native modules of Python and Node
+//! packages.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use crate::findings::{Finding, Rule, Severity};
+use crate::identify::{ElfInfo, Ident};
+use crate::layers::merge::{MergedFs, Resolved};
+use crate::paths;
+use crate::platform::{Arch, Platform};
+
+/// How a binary relates to a host platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Compat {
+    Runs,
+    /// Another OS (Mach-O, PE, FreeBSD ELF…).
+    OtherOs,
+    /// Another architecture.
+    OtherArch,
+    /// Same architecture, but the code needs a newer ARM variant.
+    NewerVariant {
+        need: u32,
+        have: u32,
+    },
+}
+
+pub fn compat(host: &Platform, bin: &Platform) -> Compat {
+    if host.os != bin.os {
+        return Compat::OtherOs;
+    }
+    if host.can_run(bin) {
+        return Compat::Runs;
+    }
+    match (&host.arch, &bin.arch, host.arm_level(), bin.arm_level()) {
+        (Arch::Arm, Arch::Arm, Some(have), Some(need)) => Compat::NewerVariant { need, have },
+        _ => Compat::OtherArch,
+    }
+}
+
+/// The platform a native file's code is for, with the ARM variant taken from
+/// the ELF attributes or, for Go programs, from GOARM.
+pub fn code_platform(ident: &Ident) -> Option<Platform> {
+    let mut p = ident.platforms().into_iter().next()?;
+    if let Ident::Elf(e) = ident {
+        if p.arch == Arch::Arm && p.variant.is_none() {
+            if let Some(goarm) = e.go.as_ref().and_then(|g| g.goarm.as_deref()) {
+                let level = goarm.split(',').next().unwrap_or(goarm);
+                p.variant = Some(format!("v{}", level.trim_start_matches('v')));
+            }
+        }
+    }
+    Some(p)
+}
+
+/// The x86-64 ISA level a host of this platform guarantees (`amd64` alone is
+/// the v1 baseline), and whether it was said explicitly.
+pub fn host_isa_level(p: &Platform) -> Option<(u8, bool)> {
+    if p.arch != Arch::Amd64 {
+        return None;
+    }
+    match p
+        .variant
+        .as_deref()
+        .and_then(|v| v.strip_prefix('v'))
+        .and_then(|v| v.parse().ok())
+    {
+        Some(level) => Some((level, true)),
+        None => Some((1, false)),
+    }
+}
+
+/// The ISA level x86-64 code needs, when it says.
+pub fn needed_isa_level(ident: &Ident) -> Option<u8> {
+    match ident {
+        Ident::Elf(e) if e.arch == Arch::Amd64 => e.isa_level.filter(|&l| l > 1),
+        _ => None,
+    }
+}
+
+pub fn severity(runs: bool) -> Severity {
+    if runs {
+        Severity::Error
+    } else {
+        Severity::Warning
+    }
+}
+
+/// Which C library a loader path belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Libc {
+    Glibc,
+    Musl,
+    Other,
+}
+
+pub fn libc_of_loader(interp: &str) -> Libc {
+    let name = paths::file_name(interp);
+    if name.starts_with("ld-musl-") {
+        Libc::Musl
+    } else if name.starts_with("ld-linux")
+        || name.starts_with("ld64.so")
+        || name == "ld.so.1"
+        || name.starts_with("ld-2.")
+    {
+        Libc::Glibc
+    } else {
+        Libc::Other
+    }
+}
+
+impl Libc {
+    fn name(self) -> &'static str {
+        match self {
+            Libc::Glibc => "glibc",
+            Libc::Musl => "musl",
+            Libc::Other => "another C library",
+        }
+    }
+}
+
+/// The ELF found at a path after links, if any.
+fn elf_at<'a>(fs: &'a MergedFs, path: &str) -> Option<(String, &'a ElfInfo)> {
+    match fs.resolve(path) {
+        Resolved::Found { path, node } => {
+            let e = fs.entry(node.content?)?;
+            match e.ident.as_ref()? {
+                Ident::Elf(elf) => Some((path, elf)),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn exists(fs: &MergedFs, path: &str) -> bool {
+    matches!(fs.resolve(path), Resolved::Found { node, .. } if node.content.is_some())
+}
+
+/// What the image's C library is, from the loaders it contains.
+pub fn image_libcs(fs: &MergedFs) -> BTreeSet<&'static str> {
+    let mut out = BTreeSet::new();
+    for (path, node) in fs.iter() {
+        let dir = paths::parent(path);
+        if !(dir == "/lib"
+            || dir == "/lib64"
+            || dir.starts_with("/lib/")
+            || dir.starts_with("/usr/lib"))
+        {
+            continue;
+        }
+        if node.content.is_none() {
+            continue;
+        }
+        match libc_of_loader(path) {
+            Libc::Glibc if paths::file_name(path).contains(".so") => {
+                out.insert("glibc");
+            }
+            Libc::Musl => {
+                out.insert("musl");
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The dynamic loader check for one binary: absent, of another architecture,
+/// or of the other C library. `None` when the loader is fine.
+pub fn loader_problem(
+    fs: &MergedFs,
+    elf: &ElfInfo,
+    libcs: &BTreeSet<&'static str>,
+) -> Option<(Rule, String)> {
+    let interp = elf.interpreter.as_deref()?;
+    match elf_at(fs, interp) {
+        Some((real, loader)) => {
+            if loader.arch != elf.arch || loader.class != elf.class {
+                Some((
+                    Rule::MissingLoader,
+                    format!(
+                        "its loader {interp} is in the image but is {} code ({real}), not {}",
+                        loader.arch, elf.arch
+                    ),
+                ))
+            } else {
+                None
+            }
+        }
+        None if exists(fs, interp) => None,
+        None => {
+            let wants = libc_of_loader(interp);
+            let other = match wants {
+                Libc::Glibc if libcs.contains("musl") && !libcs.contains("glibc") => {
+                    Some(Libc::Musl)
+                }
+                Libc::Musl if libcs.contains("glibc") && !libcs.contains("musl") => {
+                    Some(Libc::Glibc)
+                }
+                _ => None,
+            };
+            match other {
+                Some(have) => Some((
+                    Rule::LibcMismatch,
+                    format!(
+                        "it was built against {} (loader {interp}) but this image has {}: the kernel cannot find the loader and reports `no such file or directory`",
+                        wants.name(),
+                        have.name()
+                    ),
+                )),
+                None => Some((
+                    Rule::MissingLoader,
+                    format!("its dynamic loader {interp} is not in the image: the kernel reports `no such file or directory` although the file exists"),
+                )),
+            }
+        }
+    }
+}
+
+pub fn loader_hint(rule: Rule, elf: &ElfInfo) -> String {
+    match rule {
+        Rule::LibcMismatch => "build it for the image's C library (static, or `-linux-musl` for Alpine, `-linux-gnu` for Debian/Ubuntu), or use a base image with the C library it was built for".to_string(),
+        _ => format!(
+            "use a base image that has the {} C library (e.g. not `scratch` or distroless/static), copy the loader and libraries in, or link the program statically",
+            elf.interpreter.as_deref().map(libc_of_loader).unwrap_or(Libc::Other).name()
+        ),
+    }
+}
+
+/// Multiarch directory names (Debian/Ubuntu) for an architecture.
+fn multiarch(arch: &Arch) -> &'static [&'static str] {
+    match arch {
+        Arch::Amd64 => &["x86_64-linux-gnu"],
+        Arch::Arm64 => &["aarch64-linux-gnu"],
+        Arch::Arm => &["arm-linux-gnueabihf", "arm-linux-gnueabi"],
+        Arch::I386 => &["i386-linux-gnu"],
+        Arch::Ppc64le => &["powerpc64le-linux-gnu"],
+        Arch::S390x => &["s390x-linux-gnu"],
+        Arch::Riscv64 => &["riscv64-linux-gnu"],
+        Arch::Mips64le => &["mips64el-linux-gnuabi64"],
+        Arch::Mipsle => &["mipsel-linux-gnu"],
+        Arch::Loong64 => &["loongarch64-linux-gnu"],
+        _ => &[],
+    }
+}
+
+/// musl's name for an architecture in `/etc/ld-musl-<arch>.path`.
+fn musl_arch(arch: &Arch) -> Option<&'static str> {
+    Some(match arch {
+        Arch::Amd64 => "x86_64",
+        Arch::Arm64 => "aarch64",
+        Arch::Arm => "armhf",
+        Arch::I386 => "i386",
+        Arch::Ppc64le => "powerpc64le",
+        Arch::S390x => "s390x",
+        Arch::Riscv64 => "riscv64",
+        _ => return None,
+    })
+}
+
+fn content_of<'a>(fs: &'a MergedFs, path: &str) -> Option<&'a [u8]> {
+    match fs.resolve(path) {
+        Resolved::Found { node, .. } => fs.entry(node.content?)?.content.as_deref(),
+        _ => None,
+    }
+}
+
+/// Directories listed in `/etc/ld.so.conf`, following `include` globs into
+/// `/etc/ld.so.conf.d/` (one level of `*` matching, as glibc's configs use).
+fn ld_so_conf_dirs(fs: &MergedFs) -> Vec<String> {
+    let mut dirs = Vec::new();
+    let mut queue: VecDeque<String> = VecDeque::from(["/etc/ld.so.conf".to_string()]);
+    let mut seen = BTreeSet::new();
+    while let Some(file) = queue.pop_front() {
+        if !seen.insert(file.clone()) || seen.len() > 64 {
+            continue;
+        }
+        let Some(text) = content_of(fs, &file) else {
+            continue;
+        };
+        for line in String::from_utf8_lossy(text).lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if let Some(pattern) = line.strip_prefix("include") {
+                let pattern = paths::join_normalised(paths::parent(&file), pattern.trim());
+                let (dir, glob) = (
+                    paths::parent(&pattern).to_string(),
+                    paths::file_name(&pattern).to_string(),
+                );
+                let (pre, suf) = glob.split_once('*').unwrap_or((&glob, ""));
+                let mut matched: Vec<String> = fs
+                    .iter()
+                    .map(|(p, _)| p)
+                    .filter(|p| paths::parent(p) == dir)
+                    .filter(|p| {
+                        let n = paths::file_name(p);
+                        if glob.contains('*') {
+                            n.len() >= pre.len() + suf.len()
+                                && n.starts_with(pre)
+                                && n.ends_with(suf)
+                        } else {
+                            n == glob
+                        }
+                    })
+                    .map(str::to_string)
+                    .collect();
+                matched.sort();
+                queue.extend(matched);
+            } else if line.starts_with('/') {
+                dirs.extend(
+                    line.split([' ', '\t', ':', ','])
+                        .filter(|d| d.starts_with('/'))
+                        .map(str::to_string),
+                );
+            }
+        }
+    }
+    dirs
+}
+
+/// Where the loader of `elf` looks for libraries, in order.
+fn search_dirs(fs: &MergedFs, elf: &ElfInfo, object_path: &str, env: &[String]) -> Vec<String> {
+    let origin = paths::parent(object_path).to_string();
+    let expand = |list: &str| -> Vec<String> {
+        list.split(':')
+            .filter(|d| {
+                !d.is_empty()
+                    && !d.contains("$LIB")
+                    && !d.contains("${LIB}")
+                    && !d.contains("$PLATFORM")
+            })
+            .map(|d| d.replace("${ORIGIN}", &origin).replace("$ORIGIN", &origin))
+            .map(|d| paths::join_normalised("/", &d))
+            .collect()
+    };
+    let mut dirs = Vec::new();
+    if elf.runpath.is_none() {
+        if let Some(r) = &elf.rpath {
+            dirs.extend(expand(r));
+        }
+    }
+    if let Some(lp) = env
+        .iter()
+        .rev()
+        .find_map(|e| e.strip_prefix("LD_LIBRARY_PATH="))
+    {
+        dirs.extend(expand(lp));
+    }
+    if let Some(r) = &elf.runpath {
+        dirs.extend(expand(r));
+    }
+    let musl = elf.interpreter.as_deref().map(libc_of_loader) == Some(Libc::Musl);
+    if musl {
+        let conf =
+            musl_arch(&elf.arch).and_then(|a| content_of(fs, &format!("/etc/ld-musl-{a}.path")));
+        match conf {
+            Some(text) => dirs.extend(
+                String::from_utf8_lossy(text)
+                    .split(['\n', ':'])
+                    .map(str::trim)
+                    .filter(|d| d.starts_with('/'))
+                    .map(str::to_string),
+            ),
+            None => dirs.extend(["/lib", "/usr/local/lib", "/usr/lib"].map(str::to_string)),
+        }
+    } else {
+        dirs.extend(ld_so_conf_dirs(fs));
+        for t in multiarch(&elf.arch) {
+            dirs.push(format!("/lib/{t}"));
+            dirs.push(format!("/usr/lib/{t}"));
+        }
+        if elf.class == 64 {
+            dirs.extend(["/lib64", "/usr/lib64"].map(str::to_string));
+        }
+        dirs.extend(["/lib", "/usr/lib"].map(str::to_string));
+    }
+    let mut seen = BTreeSet::new();
+    dirs.retain(|d| seen.insert(d.clone()));
+    dirs
+}
+
+/// A library the loader will not find.
+pub struct MissingLib {
+    /// The object that needs it (the program or a library it loads).
+    pub needed_by: String,
+    pub name: String,
+    /// Copies of another architecture found on the search path.
+    pub wrong_arch: Vec<(String, Arch)>,
+    pub searched: Vec<String>,
+}
+
+/// Follows `DT_NEEDED` from the program at `path`, transitively, as the loader
+/// would, and returns the libraries it would not find.
+pub fn missing_libraries(
+    fs: &MergedFs,
+    path: &str,
+    elf: &ElfInfo,
+    env: &[String],
+) -> Vec<MissingLib> {
+    const MAX_OBJECTS: usize = 512;
+    let mut out = Vec::new();
+    if elf.interpreter.is_none() && elf.needed.is_empty() {
+        return out;
+    }
+    let mut loaded: BTreeMap<String, ()> = BTreeMap::new();
+    let mut queue: VecDeque<(String, ElfInfo)> = VecDeque::from([(path.to_string(), elf.clone())]);
+    // Names the loader itself provides.
+    if let Some(i) = &elf.interpreter {
+        loaded.insert(paths::file_name(i).to_string(), ());
+    }
+    let mut visited = 0usize;
+    while let Some((obj_path, obj)) = queue.pop_front() {
+        visited += 1;
+        if visited > MAX_OBJECTS {
+            break;
+        }
+        let dirs = search_dirs(fs, &obj, &obj_path, env);
+        for name in &obj.needed {
+            if loaded.contains_key(name) {
+                continue;
+            }
+            let candidates: Vec<String> = if name.contains('/') {
+                vec![paths::join_normalised("/", name)]
+            } else {
+                dirs.iter()
+                    .map(|d| paths::join_normalised(d, name))
+                    .collect()
+            };
+            let mut wrong = Vec::new();
+            let mut found = None;
+            for c in &candidates {
+                if let Some((real, lib)) = elf_at(fs, c) {
+                    if lib.arch == elf.arch && lib.class == elf.class {
+                        found = Some((real, lib.clone()));
+                        break;
+                    }
+                    wrong.push((c.clone(), lib.arch.clone()));
+                }
+            }
+            loaded.insert(name.clone(), ());
+            match found {
+                Some(lib) => queue.push_back(lib),
+                None => out.push(MissingLib {
+                    needed_by: obj_path.clone(),
+                    name: name.clone(),
+                    wrong_arch: wrong,
+                    searched: dirs.clone(),
+                }),
+            }
+        }
+    }
+    out
+}
+
+/// The package a native module belongs to, from its path: the directory
+/// after `site-packages`/`dist-packages`, or after `node_modules` (with its
+/// `@scope`).
+pub fn package_of(path: &str) -> Option<(String, &'static str)> {
+    let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+    let pos = comps
+        .iter()
+        .rposition(|c| *c == "site-packages" || *c == "dist-packages" || *c == "node_modules")?;
+    let kind = if comps[pos] == "node_modules" {
+        "npm"
+    } else {
+        "Python"
+    };
+    let first = comps.get(pos + 1)?;
+    if comps.len() == pos + 2 {
+        // A module file directly in site-packages: the package is its stem.
+        let stem = first.split('.').next().unwrap_or(first);
+        return Some((stem.to_string(), kind));
+    }
+    let name = if first.starts_with('@') {
+        format!("{first}/{}", comps.get(pos + 2)?)
+    } else {
+        first.to_string()
+    };
+    Some((name, kind))
+}
+
+/// The architecture a CPython extension module's file name promises
+/// (`_speedups.cpython-311-aarch64-linux-gnu.so` → arm64).
+pub fn python_tag_arch(path: &str) -> Option<(String, Arch)> {
+    let name = paths::file_name(path);
+    let stem = name.strip_suffix(".so")?;
+    let tag = stem.rsplit('.').next()?;
+    if !tag.starts_with("cpython-") && !tag.starts_with("pypy") {
+        return None;
+    }
+    // cpython-311-aarch64-linux-gnu, cpython-312-x86_64-linux-musl,
+    // cpython-311-arm-linux-gnueabihf
+    let rest = tag.split_once('-')?.1.split_once('-')?.1;
+    let machine = rest.split("-linux").next()?;
+    let arch = match machine {
+        "x86_64" => Arch::Amd64,
+        "aarch64" => Arch::Arm64,
+        "i386" | "i686" => Arch::I386,
+        "arm" => Arch::Arm,
+        "powerpc64le" => Arch::Ppc64le,
+        "s390x" => Arch::S390x,
+        "riscv64" => Arch::Riscv64,
+        other => Arch::parse(other),
+    };
+    Some((machine.to_string(), arch))
+}
+
+/// Noise categories: files that are judged but summarised, not listed one by
+/// one, because they are never executed in the image.
+pub fn noise_category(path: &str) -> Option<&'static str> {
+    if path.starts_with("/usr/lib/debug/") {
+        return Some("debug symbols (/usr/lib/debug)");
+    }
+    if path.starts_with("/lib/firmware/") || path.starts_with("/usr/lib/firmware/") {
+        return Some("firmware");
+    }
+    let comps: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+    if path.starts_with("/usr/lib/gcc-cross/")
+        || comps.iter().any(|c| c.contains("sysroot"))
+        || (comps.first() == Some(&"usr")
+            && comps.get(1).is_some_and(|t| {
+                t.matches('-').count() >= 2 && (t.contains("-linux-") || t.ends_with("-elf"))
+            }))
+    {
+        return Some("cross-compilation sysroots");
+    }
+    if comps[..comps.len().saturating_sub(1)].iter().any(|c| {
+        matches!(
+            *c,
+            "test" | "tests" | "testdata" | "test-data" | "__tests__" | "fixtures" | "testcases"
+        )
+    }) {
+        return Some("test data");
+    }
+    None
+}
+
+/// Hands out a finding about a script's `#!` line.
+pub fn crlf_finding(script: &str, interpreter: &str, runs: bool) -> Finding {
+    Finding::new(
+        Rule::CrlfShebang,
+        severity(runs),
+        format!(
+            "{script} has a Windows (CR LF) line ending on its #! line: the kernel looks for `{interpreter}\\r` and fails with `no such file or directory`"
+        ),
+    )
+    .path(script)
+    .hint("convert the script to LF line endings (`dos2unix`, or `* text eol=lf` in .gitattributes so Windows checkouts stop adding CR)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_tags() {
+        let t = |p: &str| python_tag_arch(p).map(|(_, a)| a);
+        assert_eq!(
+            t("/x/_speedups.cpython-311-aarch64-linux-gnu.so"),
+            Some(Arch::Arm64)
+        );
+        assert_eq!(
+            t("/x/m.cpython-312-x86_64-linux-musl.so"),
+            Some(Arch::Amd64)
+        );
+        assert_eq!(
+            t("/x/m.cpython-311-arm-linux-gnueabihf.so"),
+            Some(Arch::Arm)
+        );
+        assert_eq!(t("/x/libfoo.so"), None);
+        assert_eq!(t("/x/m.abi3.so"), None);
+    }
+
+    #[test]
+    fn packages_from_paths() {
+        assert_eq!(
+            package_of("/usr/lib/python3/dist-packages/markupsafe/_speedups.so"),
+            Some(("markupsafe".into(), "Python"))
+        );
+        assert_eq!(
+            package_of("/app/node_modules/@esbuild/linux-arm64/bin/esbuild"),
+            Some(("@esbuild/linux-arm64".into(), "npm"))
+        );
+        assert_eq!(
+            package_of(
+                "/venv/lib/python3.11/site-packages/_cffi_backend.cpython-311-x86_64-linux-gnu.so"
+            ),
+            Some(("_cffi_backend".into(), "Python"))
+        );
+        assert_eq!(package_of("/usr/bin/x"), None);
+    }
+
+    #[test]
+    fn noise_categories() {
+        assert_eq!(
+            noise_category("/usr/lib/debug/.build-id/ab/cd.debug"),
+            Some("debug symbols (/usr/lib/debug)")
+        );
+        assert_eq!(
+            noise_category("/usr/aarch64-linux-gnu/lib/libc.so.6"),
+            Some("cross-compilation sysroots")
+        );
+        assert_eq!(
+            noise_category("/app/node_modules/x/test/fixtures/mac.node"),
+            Some("test data")
+        );
+        assert_eq!(noise_category("/usr/bin/test"), None);
+        assert_eq!(noise_category("/usr/lib/x86_64-linux-gnu/libc.so.6"), None);
+    }
+
+    #[test]
+    fn compat_kinds() {
+        let p = |s: &str| Platform::parse(s).unwrap();
+        assert_eq!(
+            compat(&p("linux/arm/v6"), &p("linux/arm/v7")),
+            Compat::NewerVariant { need: 7, have: 6 }
+        );
+        assert_eq!(
+            compat(&p("linux/amd64"), &p("linux/arm64")),
+            Compat::OtherArch
+        );
+        assert_eq!(
+            compat(&p("linux/amd64"), &p("darwin/amd64")),
+            Compat::OtherOs
+        );
+        assert_eq!(
+            compat(&p("linux/arm64"), &p("linux/arm/v7")),
+            Compat::OtherArch
+        );
+        assert_eq!(compat(&p("linux/amd64"), &p("linux/386")), Compat::Runs);
+    }
+
+    #[test]
+    fn loaders_by_libc() {
+        assert_eq!(libc_of_loader("/lib/ld-musl-x86_64.so.1"), Libc::Musl);
+        assert_eq!(libc_of_loader("/lib64/ld-linux-x86-64.so.2"), Libc::Glibc);
+        assert_eq!(libc_of_loader("/lib/ld-linux-aarch64.so.1"), Libc::Glibc);
+        assert_eq!(libc_of_loader("/lib64/ld64.so.2"), Libc::Glibc);
+    }
+}
