@@ -165,29 +165,55 @@ fn judge_catalog(source: &Source, catalog: Catalog, opts: &ScanOptions) -> Vec<I
         .collect()
 }
 
-/// For each plan, whether `--platform` applies to it: the image a pull for the
-/// target would select within its group (a multi-platform index), or every
-/// image of a group where none can be selected. `None` without a target.
-fn select_for_target(plans: &[Planned], target: Option<&Platform>) -> Vec<Option<bool>> {
+/// How `--platform` applies to an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Selection {
+    /// No `--platform`.
+    NoTarget,
+    /// The image a pull for the target selects (or the only image of its group).
+    Selected,
+    /// Another image of its multi-platform index is selected.
+    NotSelected,
+    /// No image of its index can serve the target: each is judged against it.
+    NoneSelectable,
+}
+
+impl Selection {
+    fn judged_against_target(self) -> bool {
+        matches!(self, Selection::Selected | Selection::NoneSelectable)
+    }
+
+    fn report(self) -> Option<bool> {
+        match self {
+            Selection::NoTarget => None,
+            Selection::Selected => Some(true),
+            Selection::NotSelected | Selection::NoneSelectable => Some(false),
+        }
+    }
+}
+
+/// For each plan, how `--platform` applies: within a group (a multi-platform
+/// index) the image a pull for the target would select, preferring an exact
+/// match, then the same architecture with an older variant, then a
+/// compatible architecture (386 for amd64).
+fn select_for_target(plans: &[Planned], target: Option<&Platform>) -> Vec<Selection> {
     let Some(target) = target else {
-        return vec![None; plans.len()];
+        return vec![Selection::NoTarget; plans.len()];
     };
-    let mut out = vec![Some(false); plans.len()];
+    let mut out = vec![Selection::NotSelected; plans.len()];
     let mut groups: HashMap<usize, Vec<(usize, Option<Platform>)>> = HashMap::new();
     for (i, p) in plans.iter().enumerate() {
         match p {
-            Planned::Image(plan) => groups.entry(plan.group).or_default().push((
-                i,
-                plan.index_platform
-                    .clone()
-                    .or_else(|| plan.config.platform()),
-            )),
-            Planned::Unreadable(_) => out[i] = None,
+            Planned::Image(plan) => groups
+                .entry(plan.group)
+                .or_default()
+                .push((i, plan.index_platform.clone().or_else(|| plan.config.platform()))),
+            Planned::Unreadable(_) => out[i] = Selection::NoTarget,
         }
     }
     for members in groups.values() {
         if members.len() == 1 {
-            out[members[0].0] = Some(true);
+            out[members[0].0] = Selection::Selected;
             continue;
         }
         let score = |p: &Option<Platform>| -> u8 {
@@ -205,10 +231,10 @@ fn select_for_target(plans: &[Planned], target: Option<&Platform>) -> Vec<Option
         let best = members.iter().map(|(_, p)| score(p)).max().unwrap_or(0);
         if best == 0 {
             for (i, _) in members {
-                out[*i] = Some(true);
+                out[*i] = Selection::NoneSelectable;
             }
         } else if let Some((i, _)) = members.iter().find(|(_, p)| score(p) == best) {
-            out[*i] = Some(true);
+            out[*i] = Selection::Selected;
         }
     }
     out
@@ -219,7 +245,7 @@ fn judge_plan(
     plan: &ImagePlan,
     scanned: &HashMap<&str, Result<Arc<LayerIndex>, String>>,
     opts: &ScanOptions,
-    selected: Option<bool>,
+    selection: Selection,
 ) -> ImageReport {
     let declared_platform = plan.config.platform();
     let mut base = ImageReport {
@@ -236,7 +262,7 @@ fn judge_plan(
         index_platform: plan.index_platform.clone(),
         real_platform: None,
         runs_on: Vec::new(),
-        selected_for_target: selected,
+        selected_for_target: selection.report(),
         entrypoint: None,
         platforms: Default::default(),
         verdict: Verdict::Unknown,
@@ -307,7 +333,7 @@ fn judge_plan(
         argv,
         env: &plan.config.env,
         working_dir: plan.config.working_dir.as_deref(),
-        target: opts.target.as_ref().filter(|_| selected == Some(true)),
+        target: opts.target.as_ref().filter(|_| selection.judged_against_target()),
         ignore: &opts.ignore,
     };
     let j = judge::judge(&subject);

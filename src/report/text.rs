@@ -246,15 +246,13 @@ fn render_image(out: &mut String, img: &ImageReport, has_target: bool, style: St
     }
     if has_target {
         if let Some(sel) = img.selected_for_target {
-            let _ = writeln!(
-                out,
-                "  target      {}",
-                if sel {
-                    "this is the image the deploy target pulls"
-                } else {
-                    "not selected by the deploy target (another platform of this index is)"
-                }
-            );
+            let judged = img.findings.iter().any(|f| f.rule == Rule::TargetMismatch);
+            let line = match (sel, judged) {
+                (true, _) => "this is the image the deploy target pulls",
+                (false, true) => "no image of this index is for the deploy target: each is judged against it",
+                (false, false) => "not selected by the deploy target (another platform of this index is)",
+            };
+            let _ = writeln!(out, "  target      {line}");
         }
     }
     let shown: Vec<&Finding> = visible_findings(&img.findings, style.detail);
