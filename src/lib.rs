@@ -204,10 +204,12 @@ fn select_for_target(plans: &[Planned], target: Option<&Platform>) -> Vec<Select
     let mut groups: HashMap<usize, Vec<(usize, Option<Platform>)>> = HashMap::new();
     for (i, p) in plans.iter().enumerate() {
         match p {
-            Planned::Image(plan) => groups
-                .entry(plan.group)
-                .or_default()
-                .push((i, plan.index_platform.clone().or_else(|| plan.config.platform()))),
+            Planned::Image(plan) => groups.entry(plan.group).or_default().push((
+                i,
+                plan.index_platform
+                    .clone()
+                    .or_else(|| plan.config.platform()),
+            )),
             Planned::Unreadable(_) => out[i] = Selection::NoTarget,
         }
     }
@@ -333,7 +335,10 @@ fn judge_plan(
         argv,
         env: &plan.config.env,
         working_dir: plan.config.working_dir.as_deref(),
-        target: opts.target.as_ref().filter(|_| selection.judged_against_target()),
+        target: opts
+            .target
+            .as_ref()
+            .filter(|_| selection.judged_against_target()),
         ignore: &opts.ignore,
     };
     let j = judge::judge(&subject);

@@ -61,33 +61,103 @@ macro_rules! fixture {
 
 // The seed case: labelled linux/amd64, every binary arm64.
 fixture!(seed_mislabelled, "fixtures/seed-mislabelled.tar", 1);
-fixture!(seed_mislabelled_gzip_outer, "fixtures/seed-mislabelled.tar.gz", 1);
-fixture!(seed_mislabelled_zstd_outer, "fixtures/seed-mislabelled.tar.zst", 1);
-fixture!(seed_mislabelled_xz_outer, "fixtures/seed-mislabelled.tar.xz", 1);
+fixture!(
+    seed_mislabelled_gzip_outer,
+    "fixtures/seed-mislabelled.tar.gz",
+    1
+);
+fixture!(
+    seed_mislabelled_zstd_outer,
+    "fixtures/seed-mislabelled.tar.zst",
+    1
+);
+fixture!(
+    seed_mislabelled_xz_outer,
+    "fixtures/seed-mislabelled.tar.xz",
+    1
+);
 fixture!(arm64_correct, "fixtures/arm64-correct.tar", 0);
 // A correct arm64 image deployed to an x86 host.
-fixture!(arm64_correct_on_amd64_target, "fixtures/arm64-correct.tar", 1, "--platform", "linux/amd64");
+fixture!(
+    arm64_correct_on_amd64_target,
+    "fixtures/arm64-correct.tar",
+    1,
+    "--platform",
+    "linux/amd64"
+);
 fixture!(amd64_ok, "fixtures/amd64-ok.tar", 0);
-fixture!(amd64_ok_on_arm64_target, "fixtures/amd64-ok.tar", 1, "--platform", "linux/arm64");
-fixture!(s390x_zstd_oci_archive, "fixtures/s390x-zstd.oci-archive.tar", 0);
+fixture!(
+    amd64_ok_on_arm64_target,
+    "fixtures/amd64-ok.tar",
+    1,
+    "--platform",
+    "linux/arm64"
+);
+fixture!(
+    s390x_zstd_oci_archive,
+    "fixtures/s390x-zstd.oci-archive.tar",
+    0
+);
 fixture!(oci_layout_arm_v7, "fixtures/oci-layout-arm-v7", 0);
-fixture!(oci_layout_ppc64le_uncompressed, "fixtures/oci-layout-ppc64le-uncompressed", 0);
+fixture!(
+    oci_layout_ppc64le_uncompressed,
+    "fixtures/oci-layout-ppc64le-uncompressed",
+    0
+);
 fixture!(docker_save_legacy, "fixtures/docker-save-legacy.tar", 0);
 fixture!(docker25_save, "fixtures/docker25-save.tar", 0);
-fixture!(containerd_multiplatform, "fixtures/containerd-multiplatform.tar", 0);
-fixture!(containerd_multiplatform_arm64_target, "fixtures/containerd-multiplatform.tar", 0, "--platform", "linux/arm64");
-fixture!(containerd_multiplatform_s390x_target, "fixtures/containerd-multiplatform.tar", 1, "--platform", "linux/s390x");
+fixture!(
+    containerd_multiplatform,
+    "fixtures/containerd-multiplatform.tar",
+    0
+);
+fixture!(
+    containerd_multiplatform_arm64_target,
+    "fixtures/containerd-multiplatform.tar",
+    0,
+    "--platform",
+    "linux/arm64"
+);
+fixture!(
+    containerd_multiplatform_s390x_target,
+    "fixtures/containerd-multiplatform.tar",
+    1,
+    "--platform",
+    "linux/s390x"
+);
 fixture!(crane_tarball, "fixtures/crane-tarball.tar", 0);
-fixture!(multi_platform_8, "fixtures/multi-platform-8.oci-archive.tar", 0);
-fixture!(multi_platform_8_arm_v6_target, "fixtures/multi-platform-8.oci-archive.tar", 0, "--platform", "linux/arm/v6");
-fixture!(platform_disagreement, "fixtures/platform-disagreement.oci-archive.tar", 1);
-fixture!(multi_image_docker_archive, "fixtures/multi-image.docker-archive.tar", 1);
+fixture!(
+    multi_platform_8,
+    "fixtures/multi-platform-8.oci-archive.tar",
+    0
+);
+fixture!(
+    multi_platform_8_arm_v6_target,
+    "fixtures/multi-platform-8.oci-archive.tar",
+    0,
+    "--platform",
+    "linux/arm/v6"
+);
+fixture!(
+    platform_disagreement,
+    "fixtures/platform-disagreement.oci-archive.tar",
+    1
+);
+fixture!(
+    multi_image_docker_archive,
+    "fixtures/multi-image.docker-archive.tar",
+    1
+);
 fixture!(estargz, "fixtures/estargz.oci-archive.tar", 0);
 fixture!(whiteouts, "fixtures/whiteouts.oci-archive.tar", 0);
 fixture!(whiteouts_umoci, "fixtures/whiteouts-umoci", 0);
 fixture!(foreign_os_files, "fixtures/foreign-os-files.tar", 0);
 fixture!(foreign_module, "fixtures/foreign-module.oci-archive.tar", 0);
-fixture!(script_env_python3, "fixtures/script-env-python3.oci-archive.tar", 1);
+fixture!(
+    script_env_python3,
+    "fixtures/script-env-python3.oci-archive.tar",
+    1
+);
 fixture!(script_crlf, "fixtures/script-crlf.oci-archive.tar", 1);
 fixture!(loader_missing, "fixtures/loader-missing.tar", 1);
 fixture!(i386_in_amd64, "fixtures/i386-in-amd64.tar", 0);
@@ -103,7 +173,13 @@ fn stdin_matches_file() {
     let out = Command::new(env!("CARGO_BIN_EXE_archscan"))
         .args(["-", "--format", "json"])
         .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/seed-mislabelled.tar")).unwrap())
+        .stdin(
+            std::fs::File::open(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/fixtures/seed-mislabelled.tar"
+            ))
+            .unwrap(),
+        )
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));

@@ -249,8 +249,12 @@ fn render_image(out: &mut String, img: &ImageReport, has_target: bool, style: St
             let judged = img.findings.iter().any(|f| f.rule == Rule::TargetMismatch);
             let line = match (sel, judged) {
                 (true, _) => "this is the image the deploy target pulls",
-                (false, true) => "no image of this index is for the deploy target: each is judged against it",
-                (false, false) => "not selected by the deploy target (another platform of this index is)",
+                (false, true) => {
+                    "no image of this index is for the deploy target: each is judged against it"
+                }
+                (false, false) => {
+                    "not selected by the deploy target (another platform of this index is)"
+                }
             };
             let _ = writeln!(out, "  target      {line}");
         }
