@@ -1,18 +1,34 @@
-//! The command line: clap types, turned into plain [`ScanOptions`] values that
-//! never carry clap into the library.
+//! The command line: clap types, turned into plain [`ScanOptions`] and
+//! [`ExitPolicy`] values that never carry clap into the library. Also the two
+//! helper words `completions SHELL` and `man`, which print what packagers
+//! install from this same definition.
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use archscan::limits::Limits;
 use archscan::platform::Platform;
+use archscan::report::{ExitPolicy, FailOn};
 use archscan::ScanOptions;
+
+/// `0.1.0 (abc1234)`: the crate version and the git revision it was built from
+/// (`unknown` when built outside a git checkout).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("ARCHSCAN_GIT_REV"),
+    ")"
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
+    /// A report for people.
     Text,
+    /// The JSON contract (an array when several inputs are given).
     Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -22,20 +38,62 @@ pub enum ColorChoice {
     Never,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    /// Exit 1 when an image fails.
+    Error,
+    /// Exit 1 when an image fails or warns.
+    Warning,
+    /// Never exit 1 (unreadable inputs still exit 2).
+    Never,
+}
+
+const AFTER_LONG_HELP: &str = "\
+Exit codes:
+  0  no image has a verdict that --fail-on fails on
+  1  an image's verdict is one --fail-on fails on:
+       --fail-on error (default)   fail
+       --fail-on warning           fail or warn
+       --fail-on never             none
+     with --fail-on-unknown, also unknown (nothing native was judged),
+     whatever --fail-on says
+  2  an input or image could not be read, or --image matched nothing
+     (whatever --fail-on says)
+
+Inputs without image metadata (an unpacked root filesystem directory, a flat
+rootfs tarball, a single executable) declare no platform: they are judged by
+what --entrypoint runs, else by most of their native files, and against
+--platform when given.
+
+`archscan completions SHELL` prints a completion script and `archscan man`
+prints the man page. To scan a file literally named `man` or `completions`,
+write it as a path: `archscan ./man`.";
+
 /// Find the real CPU architecture of a container image, from the bytes.
 ///
 /// Reads `docker save` tarballs, OCI archives and OCI layout directories
 /// offline, applies the layers, identifies every executable and shared object,
 /// and says whether the image can run on its declared platform (and on the
-/// deploy target given with --platform).
-///
-/// Exit codes: 0 every image is consistent (ok, warn or unknown), 1 an image
-/// fails (something will not exec), 2 an input or image could not be read.
+/// deploy target given with --platform). Also reads an unpacked root
+/// filesystem directory, a flat rootfs tarball, or a single executable file.
 #[derive(Debug, Parser)]
-#[command(name = "archscan", version, about, long_about)]
+#[command(
+    name = "archscan",
+    version = VERSION,
+    about,
+    long_about,
+    after_long_help = AFTER_LONG_HELP,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    disable_help_subcommand = true
+)]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Image archives (`docker save` output, oci-archive, also gzip/zstd/xz
-    /// compressed), OCI layout directories, or `-` for stdin.
+    /// compressed), OCI layout directories, root filesystem directories or
+    /// tarballs, single executables, or `-` for stdin.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
 
@@ -57,6 +115,11 @@ pub struct Cli {
     #[arg(long, value_name = "WORD", num_args = 1.., allow_hyphen_values = true)]
     pub cmd: Option<Vec<String>>,
 
+    /// Do not judge native files whose image path matches this glob (e.g.
+    /// '/opt/vendor/**'); what runs is always judged. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub ignore: Vec<String>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
@@ -77,40 +140,93 @@ pub struct Cli {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
+    /// Which verdicts exit 1 (see "Exit codes" in --help).
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOnArg::Error)]
+    pub fail_on: FailOnArg,
+
+    /// Also exit 1 when an image's verdict is unknown: nothing native was
+    /// judged (no binaries, or none that runs).
+    #[arg(long)]
+    pub fail_on_unknown: bool,
+
     /// Verify the digest of every layer blob (by default only layers that are
     /// decompressed anyway are hashed; manifests and configs always are).
     #[arg(long)]
     pub verify: bool,
-
-    /// Do not judge native files matching this glob (e.g. '/opt/sdk/**');
-    /// repeatable. What the image runs is always judged; ignored files are
-    /// counted in the report.
-    #[arg(long, value_name = "GLOB", value_parser = parse_glob)]
-    pub ignore: Vec<globset::GlobMatcher>,
 
     /// Worker threads (default: one per core).
     #[arg(long, short, value_name = "N")]
     pub jobs: Option<usize>,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout.
+    Man,
+}
+
 impl Cli {
-    pub fn scan_options(&self) -> ScanOptions {
-        ScanOptions {
+    /// The library's options; `Err` names a bad `--ignore` glob.
+    pub fn scan_options(&self) -> Result<ScanOptions, String> {
+        let ignore = self
+            .ignore
+            .iter()
+            .map(|g| {
+                globset::Glob::new(g)
+                    .map(|g| g.compile_matcher())
+                    .map_err(|e| format!("--ignore {g}: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ScanOptions {
             target: self.platform.clone(),
             image: self.image.clone(),
             entrypoint: self.entrypoint.clone(),
             cmd: self.cmd.clone(),
             verify: self.verify,
-            ignore: self.ignore.clone(),
+            ignore,
             limits: Limits::default(),
+        })
+    }
+
+    pub fn exit_policy(&self) -> ExitPolicy {
+        ExitPolicy {
+            fail_on: match self.fail_on {
+                FailOnArg::Error => FailOn::Error,
+                FailOnArg::Warning => FailOn::Warning,
+                FailOnArg::Never => FailOn::Never,
+            },
+            fail_on_unknown: self.fail_on_unknown,
         }
     }
 }
 
-fn parse_glob(s: &str) -> Result<globset::GlobMatcher, String> {
-    globset::GlobBuilder::new(s)
-        .literal_separator(true)
-        .build()
-        .map(|g| g.compile_matcher())
-        .map_err(|e| e.to_string())
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn helper_words_do_not_take_over_inputs() {
+        let c = Cli::try_parse_from(["archscan", "image.tar"]).unwrap();
+        assert!(c.command.is_none());
+        assert_eq!(c.inputs, ["image.tar"]);
+        let c = Cli::try_parse_from(["archscan", "man"]).unwrap();
+        assert!(matches!(c.command, Some(Command::Man)));
+        let c = Cli::try_parse_from(["archscan", "./man"]).unwrap();
+        assert_eq!(c.inputs, ["./man"]);
+        // A second input named like a helper word is an input.
+        let c = Cli::try_parse_from(["archscan", "a.tar", "man"]).unwrap();
+        assert_eq!(c.inputs, ["a.tar", "man"]);
+        assert!(Cli::try_parse_from(["archscan"]).is_err());
+    }
 }

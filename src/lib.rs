@@ -68,6 +68,7 @@ pub fn scan(path: &str, opts: &ScanOptions) -> Report {
         },
         target: opts.target.clone(),
         images: Vec::new(),
+        serves: Vec::new(),
         notes: Vec::new(),
         errors: Vec::new(),
     };
@@ -88,11 +89,58 @@ pub fn scan(path: &str, opts: &ScanOptions) -> Report {
     };
     report.source.format = catalog.format.as_str().to_string();
     report.notes = catalog.notes.clone();
-    report.images = judge_catalog(&source, catalog, opts);
+    let mut serves = None;
+    report.images = judge_catalog(&source, catalog, opts, &mut serves);
+    report.serves = serves.unwrap_or_else(|| match report.images.as_slice() {
+        [one] if one.verdict != Verdict::Fail && one.error.is_none() => one.runs_on.clone(),
+        _ => Vec::new(),
+    });
     report
 }
 
-fn judge_catalog(source: &Source, catalog: Catalog, opts: &ScanOptions) -> Vec<ImageReport> {
+/// Host platforms a pull may ask for, to tell which an archive serves.
+const HOSTS: &[&str] = &[
+    "linux/amd64",
+    "linux/arm64",
+    "linux/arm/v7",
+    "linux/arm/v6",
+    "linux/arm/v5",
+    "linux/386",
+    "linux/ppc64le",
+    "linux/s390x",
+    "linux/riscv64",
+    "linux/mips64le",
+    "linux/loong64",
+    "windows/amd64",
+    "windows/arm64",
+];
+
+/// The host platforms for which a pull selects an image (as `docker pull
+/// --platform` does within each index) whose verdict is not `fail` and
+/// whose code that host runs.
+fn platforms_served(plans: &[Planned], reports: &[ImageReport]) -> Vec<Platform> {
+    let mut out = Vec::new();
+    for host in HOSTS.iter().filter_map(|h| Platform::parse(h).ok()) {
+        let selection = select_for_target(plans, Some(&host));
+        let served = selection.iter().zip(reports).any(|(sel, r)| {
+            *sel == Selection::Selected
+                && r.error.is_none()
+                && r.verdict != Verdict::Fail
+                && r.real_platform.as_ref().is_some_and(|p| host.can_run(p))
+        });
+        if served {
+            out.push(host);
+        }
+    }
+    out
+}
+
+fn judge_catalog(
+    source: &Source,
+    catalog: Catalog,
+    opts: &ScanOptions,
+    serves: &mut Option<Vec<Platform>>,
+) -> Vec<ImageReport> {
     let hashing = if opts.verify {
         Hashing::Always
     } else {
@@ -139,11 +187,15 @@ fn judge_catalog(source: &Source, catalog: Catalog, opts: &ScanOptions) -> Vec<I
         })
         .collect();
     let selected = select_for_target(&plans, opts.target.as_ref());
-    plans
+    let mut shared = shared_native_layers(&plans, &scanned);
+    let reports: Vec<ImageReport> = plans
         .iter()
         .enumerate()
         .map(|(i, p)| match p {
-            Planned::Image(plan) => judge_plan(source, plan, &scanned, opts, selected[i]),
+            Planned::Image(plan) => {
+                let extra = shared.remove(&i).unwrap_or_default();
+                judge_plan(source, plan, &scanned, opts, selected[i], extra)
+            }
             Planned::Unreadable(u) => ImageReport {
                 name: u.name.clone(),
                 refs: u.refs.clone(),
@@ -162,7 +214,82 @@ fn judge_catalog(source: &Source, catalog: Catalog, opts: &ScanOptions) -> Vec<I
                 error: Some(format!("{}: {}", source.display, u.error)),
             },
         })
-        .collect()
+        .collect();
+    *serves = Some(platforms_served(&plans, &reports));
+    reports
+}
+
+/// `same-binary-across-platforms`: a layer holding native code that the
+/// images of two different platforms of one index share. The same bytes
+/// cannot be right for both: the copy-paste bug of a hand-assembled index.
+fn shared_native_layers(
+    plans: &[Planned],
+    scanned: &HashMap<&str, Result<Arc<LayerIndex>, String>>,
+) -> HashMap<usize, Vec<Finding>> {
+    let mut out: HashMap<usize, Vec<Finding>> = HashMap::new();
+    // (group, member) → the images (index, platform, layer position) using it.
+    type Users<'a> = HashMap<(usize, &'a str), Vec<(usize, Platform, usize)>>;
+    let mut users: Users<'_> = HashMap::new();
+    for (i, p) in plans.iter().enumerate() {
+        let Planned::Image(plan) = p else { continue };
+        let Some(platform) = plan
+            .index_platform
+            .clone()
+            .or_else(|| plan.config.platform())
+        else {
+            continue;
+        };
+        for l in &plan.layers {
+            users
+                .entry((plan.group, l.member.as_str()))
+                .or_default()
+                .push((i, platform.clone(), l.position));
+        }
+    }
+    let mut keys: Vec<_> = users.keys().copied().collect();
+    keys.sort_unstable();
+    for key in keys {
+        let list = &users[&key];
+        let distinct: std::collections::BTreeSet<String> =
+            list.iter().map(|(_, p, _)| p.to_string()).collect();
+        if distinct.len() < 2 {
+            continue;
+        }
+        let Some(Ok(layer)) = scanned.get(key.1) else {
+            continue;
+        };
+        let Some(example) = layer
+            .entries
+            .iter()
+            .find(|e| e.ident.as_ref().is_some_and(|i| i.is_native()))
+        else {
+            continue;
+        };
+        let platforms = distinct.into_iter().collect::<Vec<_>>().join(", ");
+        for (i, _, position) in list {
+            let mut f = Finding::new(
+                Rule::SameBinaryAcrossPlatforms,
+                Severity::Warning,
+                format!(
+                    "layer {position} is the same blob in the {platforms} images of this index and holds native code (e.g. {}): the same binary cannot be right for every platform",
+                    example.path
+                ),
+            )
+            .path(example.path.clone())
+            .hint("build each platform's image from its own build (`docker buildx build --platform …`), not by reusing one platform's layer");
+            f.layer = Some(*position);
+            f.layer_digest = plans.get(*i).and_then(|p| match p {
+                Planned::Image(plan) => plan
+                    .layers
+                    .iter()
+                    .find(|l| l.position == *position)
+                    .and_then(|l| l.digest.clone()),
+                Planned::Unreadable(_) => None,
+            });
+            out.entry(*i).or_default().push(f);
+        }
+    }
+    out
 }
 
 /// How `--platform` applies to an image.
@@ -248,6 +375,7 @@ fn judge_plan(
     scanned: &HashMap<&str, Result<Arc<LayerIndex>, String>>,
     opts: &ScanOptions,
     selection: Selection,
+    extra: Vec<Finding>,
 ) -> ImageReport {
     let declared_platform = plan.config.platform();
     let mut base = ImageReport {
@@ -268,7 +396,7 @@ fn judge_plan(
         entrypoint: None,
         platforms: Default::default(),
         verdict: Verdict::Unknown,
-        findings: plan.findings.clone(),
+        findings: plan.findings.iter().cloned().chain(extra).collect(),
         binaries: Vec::new(),
         error: None,
     };

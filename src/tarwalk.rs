@@ -237,6 +237,10 @@ pub fn walk<I: Input>(
             // No end-of-archive blocks: many writers stop right here.
             break;
         }
+        if got < 512 && block[..got].iter().all(|&b| b == 0) {
+            // Cut inside the end-of-archive blocks: every entry is whole.
+            break;
+        }
         if got < 512 {
             return Err(err(
                 format!("truncated: the archive ends inside a tar header ({got} of 512 bytes)"),

@@ -167,6 +167,12 @@ pub fn catalog(source: &Source, limits: &Limits) -> crate::error::Result<Catalog
             ));
         } else if source.is_dir() {
             Format::RootfsDir
+        } else if let Some(member) = source.image_member() {
+            // A truncated `docker save` loses manifest.json (written last):
+            // what is left is not a root filesystem to judge.
+            return Err(format_err(format!(
+                "the archive has image members ({member}) but no manifest.json or index.json: it is incomplete or truncated"
+            )));
         } else {
             Format::RootfsTar
         };

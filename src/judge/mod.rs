@@ -83,12 +83,22 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
         .filter(|w| !w.is_empty())
         .map(|w| paths::join_normalised("/", w))
         .unwrap_or_else(|| "/".to_string());
-    let resolution =
-        (!s.argv.is_empty()).then(|| entrypoint::resolve(s.fs, &s.argv, &search_path, &workdir));
+    // Windows images name programs by drive paths (`C:\\app\\x.exe`) that
+    // their layers store under `Files/`: judged by their PE files instead.
+    let windows = s.declared.is_some_and(|d| d.os == Os::Windows);
+    let resolution = (!s.argv.is_empty() && !windows)
+        .then(|| entrypoint::resolve(s.fs, &s.argv, &search_path, &workdir));
+    if windows && !s.argv.is_empty() {
+        findings.push(Finding::note(format!(
+            "Windows image: the entrypoint `{}` is not resolved; judged by most of its PE files",
+            s.argv.join(" ")
+        )));
+    }
     // What the kernel execs: the entrypoint's binary, and the first command
     // of an `sh -c "…"` string.
     let mut runs: Vec<Runs<'_>> = Vec::new();
     match &resolution {
+        None if windows && !s.argv.is_empty() => {}
         None => findings.push(
             Finding::new(
                 Rule::NoEntrypoint,
@@ -111,12 +121,12 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
     for r in &runs {
         findings.extend(judge_what_runs(s, r, &libcs));
     }
-    let majority = majority_platform(&natives);
+    let majority = majority_platform(&natives, s.declared.map(|d| &d.os));
     let real_platform = runs
         .first()
         .and_then(|r| diagnose::code_platform(r.ident))
         .or_else(|| majority.as_ref().map(|(p, _)| p.clone()));
-    if runs.is_empty() && resolution.is_none() {
+    if runs.is_empty() && resolution.is_none() && !natives.is_empty() {
         if let (Some((p, count)), Some(declared)) = (&majority, s.declared) {
             let total = natives.len();
             let what = format!("most native files ({count} of {total}) are {p}");
@@ -214,13 +224,22 @@ fn natives(fs: &MergedFs) -> Vec<Native<'_>> {
         .collect()
 }
 
-/// The most common platform of native ELF code (Mach-O and PE never decide a
-/// Linux image's platform), with its count. Ties go to the first in order.
-fn majority_platform(natives: &[Native<'_>]) -> Option<(Platform, usize)> {
+/// The most common platform of native code: ELF for a Linux image (Mach-O and
+/// PE never decide its platform), PE for a Windows image. Ties go to the
+/// first in order.
+fn majority_platform(natives: &[Native<'_>], os: Option<&Os>) -> Option<(Platform, usize)> {
     let mut counts: BTreeMap<Platform, usize> = BTreeMap::new();
     for n in natives {
-        if let Ident::Elf(e) = n.ident {
-            *counts.entry(e.platform()).or_default() += 1;
+        let counted = match (n.ident, os) {
+            (Ident::Pe(_), Some(Os::Windows)) => true,
+            (Ident::Elf(_), Some(Os::Windows)) => false,
+            (Ident::Elf(_), _) => true,
+            _ => false,
+        };
+        if counted {
+            if let Some(p) = diagnose::code_platform(n.ident) {
+                *counts.entry(p).or_default() += 1;
+            }
         }
     }
     let mut best: Option<(Platform, usize)> = None;

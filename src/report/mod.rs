@@ -22,6 +22,9 @@ pub struct Report {
     /// The deploy target given with `--platform`.
     pub target: Option<Platform>,
     pub images: Vec<ImageReport>,
+    /// Host platforms this input can serve: for each, a pull selects an image
+    /// that runs there and does not fail.
+    pub serves: Vec<Platform>,
     /// Notes about the archive as a whole.
     pub notes: Vec<Finding>,
     /// Inputs or images that could not be read (exit code 2).

@@ -403,7 +403,10 @@ mod tests {
 
     #[test]
     fn rule_names_are_identifiers() {
-        assert_eq!(pascal("same-binary-across-platforms"), "SameBinaryAcrossPlatforms");
+        assert_eq!(
+            pascal("same-binary-across-platforms"),
+            "SameBinaryAcrossPlatforms"
+        );
         for r in ALL_RULES {
             assert!(pascal(r.id()).chars().all(|c| c.is_ascii_alphanumeric()));
         }

@@ -105,6 +105,21 @@ fn render_one(out: &mut String, r: &Report, style: Style) {
         out.push('\n');
         render_image(out, img, r.target.is_some(), style);
     }
+    if r.errors.is_empty()
+        && r.images
+            .iter()
+            .filter(|i| i.index_platform.is_some())
+            .count()
+            > 1
+    {
+        let serves = r.serves.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        let line = if serves.is_empty() {
+            "no host platform: every image fails".to_string()
+        } else {
+            serves.join(", ")
+        };
+        let _ = writeln!(out, "\nserves: {line}");
+    }
     if !r.notes.is_empty() {
         out.push('\n');
         for n in &r.notes {

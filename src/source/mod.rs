@@ -144,6 +144,13 @@ impl Source {
         }
         let file = File::open(p).map_err(|e| Error::io(p, e))?;
         let bytes = map_file(&file, p)?;
+        if bytes.is_empty() {
+            // Not an empty rootfs: nothing was saved (a failed `docker save`).
+            return Err(Error::Format {
+                archive: path.to_string(),
+                what: "the input is empty".into(),
+            });
+        }
         let compression = Compression::sniff(&bytes);
         if compression == Compression::None && rootfs::is_program(&bytes) {
             let index = rootfs::single_file(path, &bytes, file_mode(&meta), limits);
@@ -276,11 +283,20 @@ impl Source {
             outer.entries.push(e);
             Ok(())
         });
-        if let Err(e) = walked {
-            return Err(Error::Format {
-                archive: display.to_string(),
-                what: e.to_string(),
-            });
+        match walked {
+            Err(e) => {
+                return Err(Error::Format {
+                    archive: display.to_string(),
+                    what: e.to_string(),
+                })
+            }
+            Ok(0) => {
+                return Err(Error::Format {
+                    archive: display.to_string(),
+                    what: NO_ENTRIES.into(),
+                })
+            }
+            Ok(_) => {}
         }
         // Members that are links to other members (podman, `docker save` of
         // repeated layers) answer with their target's contents.
@@ -432,6 +448,21 @@ impl Source {
     pub fn is_single_file(&self) -> bool {
         matches!(self.members, Members::Single { .. })
     }
+
+    /// A member of a tar input that only an image archive has (a blob, a
+    /// `docker save` layer or config, `oci-layout`), when there is one: with no
+    /// `manifest.json` or `index.json` beside it, the archive is incomplete
+    /// (truncated), not a root filesystem.
+    pub fn image_member(&self) -> Option<String> {
+        let names: Box<dyn Iterator<Item = &String>> = match &self.members {
+            Members::Mapped { ranges, .. } => Box::new(ranges.keys()),
+            Members::Streamed { sizes, .. } => Box::new(sizes.keys()),
+            _ => return None,
+        };
+        let mut found: Vec<&String> = names.filter(|n| is_image_member(n)).collect();
+        found.sort_unstable();
+        found.first().map(|n| n.to_string())
+    }
 }
 
 /// Permission bits of a host file (0o755 where the platform has none).
@@ -452,6 +483,22 @@ fn slice(bytes: &[u8], r: Range) -> Option<&[u8]> {
     let start = usize::try_from(r.offset).ok()?;
     let end = start.checked_add(usize::try_from(r.size).ok()?)?;
     bytes.get(start..end)
+}
+
+/// Names only image archives have at their top level.
+fn is_image_member(name: &str) -> bool {
+    let hex_json = name
+        .strip_suffix(".json")
+        .is_some_and(|stem| stem.len() == 64 && stem.bytes().all(|b| b.is_ascii_hexdigit()));
+    let v1_layer = name
+        .strip_suffix("/layer.tar")
+        .is_some_and(|id| id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()));
+    name == "oci-layout"
+        || name == "repositories"
+        || name.starts_with("blobs/sha256/")
+        || name.starts_with("blobs/sha512/")
+        || hex_json
+        || v1_layer
 }
 
 /// A member name as archscan looks it up: normalised, no leading `/`.
@@ -483,12 +530,16 @@ fn chase(name: &str, links: &HashMap<String, String>) -> Option<String> {
     None
 }
 
+/// A tar with no entry at all (empty, or only its end blocks) holds no image
+/// and no filesystem: nothing can be judged.
+const NO_ENTRIES: &str = "the archive is empty: no tar entries (nothing to judge)";
+
 /// Indexes the members of a mapped tar: names → byte ranges, links chased.
 fn index_mapped(display: &str, bytes: &[u8], limits: &Limits) -> Result<HashMap<String, Range>> {
     let mut ranges = HashMap::new();
     let mut links = HashMap::new();
     let mut input = SliceInput::new(bytes);
-    tarwalk::walk(&mut input, limits, |entry, _| {
+    let count = tarwalk::walk(&mut input, limits, |entry, _| {
         let name = member_key(&entry.path);
         match entry.kind {
             EntryKind::File => {
@@ -513,6 +564,12 @@ fn index_mapped(display: &str, bytes: &[u8], limits: &Limits) -> Result<HashMap<
         archive: display.to_string(),
         what: format!("not a readable tar archive: {e}"),
     })?;
+    if count == 0 {
+        return Err(Error::Format {
+            archive: display.to_string(),
+            what: NO_ENTRIES.into(),
+        });
+    }
     for name in links.keys() {
         if let Some(target) = chase(name, &links) {
             if let Some(r) = ranges.get(&target).copied() {
