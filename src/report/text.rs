@@ -83,12 +83,15 @@ fn render_one(out: &mut String, r: &Report, style: Style) {
         let _ = writeln!(out, "{}", summary_line(r, style));
         return;
     }
+    let compression = match r.source.compression.as_str() {
+        "none" => "uncompressed".to_string(),
+        other => format!("{other}-compressed"),
+    };
     let _ = writeln!(
         out,
-        "{}  ({}, {} compression)",
+        "{}  ({}, {compression})",
         escape(&r.source.path),
         r.source.format,
-        r.source.compression
     );
     if let Some(t) = &r.target {
         let _ = writeln!(out, "deploy target: {t}");
