@@ -6,8 +6,23 @@
 
 /// Normalises a name from an archive into an absolute image path.
 pub fn normalise(raw: &[u8]) -> String {
-    let text = String::from_utf8_lossy(raw);
-    join_normalised("/", &text)
+    join_normalised("/", &decode(raw))
+}
+
+/// Decodes a name: UTF-8 as is; each byte of an invalid sequence as `\xNN`,
+/// so that a name that is not UTF-8 keeps every byte (and JSON stays valid).
+pub fn decode(raw: &[u8]) -> std::borrow::Cow<'_, str> {
+    if let Ok(s) = std::str::from_utf8(raw) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(raw.len() + 8);
+    for chunk in raw.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Resolves `rel` against the absolute image directory `base` (an absolute
@@ -68,6 +83,12 @@ mod tests {
         for (raw, want) in cases {
             assert_eq!(normalise(raw.as_bytes()), want, "{raw}");
         }
+    }
+
+    #[test]
+    fn invalid_utf8_keeps_its_bytes() {
+        assert_eq!(normalise(b"./bin/caf\xe9"), "/bin/caf\\xe9");
+        assert_eq!(normalise("./bin/café".as_bytes()), "/bin/café");
     }
 
     #[test]

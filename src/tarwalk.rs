@@ -40,7 +40,7 @@ pub struct Entry {
 
 impl Entry {
     pub fn path_lossy(&self) -> String {
-        String::from_utf8_lossy(&self.path).into_owned()
+        crate::paths::decode(&self.path).into_owned()
     }
 }
 

@@ -161,7 +161,7 @@ fn cstr(d: &[u8]) -> &[u8] {
 }
 
 fn lossy(d: &[u8]) -> String {
-    String::from_utf8_lossy(d).into_owned()
+    crate::paths::decode(d).into_owned()
 }
 
 #[derive(Debug, Clone, Copy)]

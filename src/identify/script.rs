@@ -68,8 +68,8 @@ pub fn parse(b: &dyn FileBytes, limits: &IdentLimits) -> Option<ScriptInfo> {
     }
     let arg = trim_blanks(rest);
     Some(ScriptInfo {
-        interpreter: String::from_utf8_lossy(interp).into_owned(),
-        arg: (!arg.is_empty()).then(|| String::from_utf8_lossy(arg).into_owned()),
+        interpreter: crate::paths::decode(interp).into_owned(),
+        arg: (!arg.is_empty()).then(|| crate::paths::decode(arg).into_owned()),
         crlf,
     })
 }
@@ -116,7 +116,8 @@ mod tests {
         assert_eq!(p(b"#!/bin/sh\0junk\n"), want("/bin/sh", None, false));
         assert_eq!(
             p(b"#!/usr/bin/\xffx\n"),
-            want("/usr/bin/\u{fffd}x", None, false)
+            // Invalid UTF-8 keeps its bytes, as image paths do.
+            want("/usr/bin/\\xffx", None, false)
         );
     }
 

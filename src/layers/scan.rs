@@ -353,7 +353,7 @@ fn to_entry(entry: &tarwalk::Entry, warnings: &mut Vec<String>) -> LayerEntry {
             (paths::join_normalised(dir, hidden), NodeKind::Whiteout)
         }
     } else {
-        let link = || String::from_utf8_lossy(entry.link.as_deref().unwrap_or(b"")).into_owned();
+        let link = || paths::decode(entry.link.as_deref().unwrap_or(b"")).into_owned();
         let kind = match entry.kind {
             EntryKind::File => NodeKind::File,
             EntryKind::Dir => NodeKind::Dir,

@@ -269,7 +269,7 @@ impl Source {
                 EntryKind::Dir => e.kind = NodeKind::Dir,
                 EntryKind::Symlink | EntryKind::Hardlink => {
                     let target =
-                        String::from_utf8_lossy(entry.link.as_deref().unwrap_or(b"")).into_owned();
+                        crate::paths::decode(entry.link.as_deref().unwrap_or(b"")).into_owned();
                     let resolved = link_target(&name, &target, entry.kind);
                     links.insert(name, resolved);
                     e.kind = if entry.kind == EntryKind::Symlink {
@@ -553,7 +553,7 @@ fn index_mapped(display: &str, bytes: &[u8], limits: &Limits) -> Result<HashMap<
             }
             EntryKind::Symlink | EntryKind::Hardlink => {
                 let target =
-                    String::from_utf8_lossy(entry.link.as_deref().unwrap_or(b"")).into_owned();
+                    crate::paths::decode(entry.link.as_deref().unwrap_or(b"")).into_owned();
                 links.insert(name, link_target(&entry.path_lossy(), &target, entry.kind));
             }
             _ => {}
