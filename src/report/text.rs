@@ -87,12 +87,16 @@ fn render_one(out: &mut String, r: &Report, style: Style) {
         "none" => "uncompressed".to_string(),
         other => format!("{other}-compressed"),
     };
-    let _ = writeln!(
-        out,
-        "{}  ({}, {compression})",
-        escape(&r.source.path),
-        r.source.format,
-    );
+    if r.source.format == "unknown" {
+        let _ = writeln!(out, "{}", escape(&r.source.path));
+    } else {
+        let _ = writeln!(
+            out,
+            "{}  ({}, {compression})",
+            escape(&r.source.path),
+            r.source.format,
+        );
+    }
     if let Some(t) = &r.target {
         let _ = writeln!(out, "deploy target: {t}");
     }

@@ -287,7 +287,7 @@ impl Source {
             Err(e) => {
                 return Err(Error::Format {
                     archive: display.to_string(),
-                    what: e.to_string(),
+                    what: describe_tar_error(&e),
                 })
             }
             Ok(0) => {
@@ -562,7 +562,7 @@ fn index_mapped(display: &str, bytes: &[u8], limits: &Limits) -> Result<HashMap<
     })
     .map_err(|e| Error::Format {
         archive: display.to_string(),
-        what: format!("not a readable tar archive: {e}"),
+        what: describe_tar_error(&e),
     })?;
     if count == 0 {
         return Err(Error::Format {
@@ -594,4 +594,18 @@ fn dir_member(root: &Path, name: &str) -> Option<PathBuf> {
         // Absent: still a safe name (callers see it is missing).
         Err(_) => Some(p),
     }
+}
+
+/// Says what a failed walk of the outer archive means for the user.
+fn describe_tar_error(e: &tarwalk::TarError) -> String {
+    if e.offset == 0 && e.entry.is_none() && !e.what.starts_with("read failed") {
+        return format!(
+            "not an image archive: there is no tar header at its start ({}). archscan reads `docker save` tars, OCI archives and layouts (plain or gzip/zstd/xz-compressed), root filesystems and single programs",
+            e.what
+        );
+    }
+    if e.what.starts_with("truncated") {
+        return format!("{e}: the file is incomplete; check the copy or download");
+    }
+    e.to_string()
 }
