@@ -166,6 +166,47 @@ fixture!(armhf_in_arm64, "fixtures/armhf-in-arm64.tar", 1);
 fixture!(no_entrypoint, "fixtures/no-entrypoint.tar", 1);
 fixture!(no_native, "fixtures/no-native.tar", 0);
 
+// The diagnosis rules, each on its fixture.
+fixture!(missing_library, "fixtures/missing-library.tar", 1);
+fixture!(libc_mismatch, "fixtures/libc-mismatch.tar", 1);
+fixture!(
+    variant_mismatch,
+    "fixtures/variant-mismatch.oci-archive.tar",
+    1
+);
+fixture!(go_arm64_in_amd64, "fixtures/go-arm64-in-amd64.tar", 1);
+fixture!(
+    go_armv7_in_armv6,
+    "fixtures/go-armv7-in-armv6.oci-archive.tar",
+    1
+);
+// x86-64-v3 code: a warning against a plain amd64 label, an error against v2.
+fixture!(isa_level_v3, "fixtures/isa-level-v3.tar", 0);
+fixture!(
+    isa_level_v3_on_v2_target,
+    "fixtures/isa-level-v3.tar",
+    1,
+    "--platform",
+    "linux/amd64/v2"
+);
+fixture!(no_shebang, "fixtures/no-shebang.tar", 1);
+fixture!(not_executable, "fixtures/not-executable.tar", 1);
+fixture!(sh_c_foreign, "fixtures/sh-c-foreign.oci-archive.tar", 1);
+fixture!(
+    same_binary_across_platforms,
+    "fixtures/same-binary-across-platforms.oci-archive.tar",
+    1
+);
+fixture!(windows_pe, "fixtures/windows-pe.oci-archive.tar", 0);
+fixture!(noise_summarised, "fixtures/noise.oci-archive.tar", 0);
+fixture!(
+    noise_ignored,
+    "fixtures/noise.oci-archive.tar",
+    0,
+    "--ignore",
+    "/usr/lib/debug/**"
+);
+
 /// stdin gives the same verdict and findings as the file.
 #[test]
 fn stdin_matches_file() {

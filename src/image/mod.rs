@@ -617,8 +617,11 @@ impl Cx<'_> {
                     continue;
                 }
             };
-            let plan = self.plan_docker_entry(entry, n, &config_name);
-            let mut plan = match plan {
+            // With index.json leading, a layer manifest.json names but the
+            // archive lacks (containerd lists foreign layers it does not
+            // export) only matters if index.json does not cover the image.
+            let plan = self.plan_docker_entry(entry, n, &config_name, index_led);
+            let (mut plan, missing) = match plan {
                 Ok(p) => p,
                 Err(e) => {
                     self.images.push(unreadable(e));
@@ -673,6 +676,12 @@ impl Cx<'_> {
                         continue;
                     }
                     None => {
+                        if let Some(m) = missing.first() {
+                            self.images.push(unreadable(format!(
+                                "{m} named by manifest.json is missing from the archive"
+                            )));
+                            continue;
+                        }
                         self.notes.push(Finding::note(format!(
                             "manifest.json lists {} (config {}) which index.json does not: judged from manifest.json",
                             plan.name.as_deref().unwrap_or("an image"),
@@ -693,7 +702,8 @@ impl Cx<'_> {
         entry: &Value,
         n: usize,
         config_name: &str,
-    ) -> Result<ImagePlan, String> {
+        lenient: bool,
+    ) -> Result<(ImagePlan, Vec<String>), String> {
         let config_member = crate::source::member_key(config_name.as_bytes());
         // crane and some podman versions name the config `sha256:<hex>`.
         let expect = digest_in_name(&config_member);
@@ -713,11 +723,17 @@ impl Cx<'_> {
             .map_err(|e| format!("manifest.json entry {n}: {e}"))?
             .unwrap_or_default();
         let mut layers = Vec::new();
+        let mut missing = Vec::new();
         for (i, name) in layer_names.iter().enumerate() {
             let member = crate::source::member_key(name.as_bytes());
             if !self.source.has(&member) {
+                let what = format!("layer {i} ({member})");
+                if lenient {
+                    missing.push(what);
+                    continue;
+                }
                 return Err(format!(
-                    "layer {i} ({member}) named by manifest.json is missing from the archive"
+                    "{what} named by manifest.json is missing from the archive"
                 ));
             }
             let in_name = digest_in_name(&member);
@@ -734,17 +750,20 @@ impl Cx<'_> {
                 media_type: None,
             });
         }
-        Ok(ImagePlan {
-            name: None,
-            refs: Vec::new(),
-            manifest_digest: None,
-            config_digest: Some(expect.unwrap_or(actual)),
-            config,
-            index_platform: None,
-            layers,
-            group: 0,
-            findings,
-        })
+        Ok((
+            ImagePlan {
+                name: None,
+                refs: Vec::new(),
+                manifest_digest: None,
+                config_digest: Some(expect.unwrap_or(actual)),
+                config,
+                index_platform: None,
+                layers,
+                group: 0,
+                findings,
+            },
+            missing,
+        ))
     }
 }
 

@@ -140,10 +140,11 @@ fn exists(fs: &MergedFs, path: &str) -> bool {
     matches!(fs.resolve(path), Resolved::Found { node, .. } if node.content.is_some())
 }
 
-/// What the image's C library is, from the loaders it contains.
+/// What the image's C library is, from the loaders it contains (files or
+/// links: Debian's musl installs `/lib/ld-musl-x86_64.so.1` as a symlink).
 pub fn image_libcs(fs: &MergedFs) -> BTreeSet<&'static str> {
     let mut out = BTreeSet::new();
-    for (path, node) in fs.iter() {
+    for (path, _) in fs.iter() {
         let dir = paths::parent(path);
         if !(dir == "/lib"
             || dir == "/lib64"
@@ -152,17 +153,13 @@ pub fn image_libcs(fs: &MergedFs) -> BTreeSet<&'static str> {
         {
             continue;
         }
-        if node.content.is_none() {
-            continue;
-        }
-        match libc_of_loader(path) {
-            Libc::Glibc if paths::file_name(path).contains(".so") => {
-                out.insert("glibc");
-            }
-            Libc::Musl => {
-                out.insert("musl");
-            }
-            _ => {}
+        let libc = match libc_of_loader(path) {
+            Libc::Glibc if paths::file_name(path).contains(".so") => "glibc",
+            Libc::Musl => "musl",
+            _ => continue,
+        };
+        if exists(fs, path) {
+            out.insert(libc);
         }
     }
     out

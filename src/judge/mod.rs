@@ -176,8 +176,21 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
     });
     let verdict = Verdict::from_findings(&findings, !natives.is_empty());
     let runs_on = real_platform.as_ref().map(hosts_for).unwrap_or_default();
+    let entrypoint = match &resolution {
+        Some(r) => Some(entrypoint_report(s, r)),
+        // Windows: the command is reported as given, not resolved.
+        None if !s.argv.is_empty() => Some(EntrypointReport {
+            argv: s.argv.clone(),
+            path: None,
+            resolved: None,
+            kind: "other".into(),
+            platform: None,
+            chain: Vec::new(),
+        }),
+        None => None,
+    };
     Judgement {
-        entrypoint: resolution.as_ref().map(|r| entrypoint_report(s, r)),
+        entrypoint,
         real_platform,
         runs_on,
         platforms,
@@ -397,7 +410,7 @@ fn entrypoint_findings(s: &Subject<'_>, r: &Resolution, what: &str) -> Vec<Findi
                     s,
                     Finding::new(Rule::NoShebang, Severity::Error, message)
                         .path(path.clone())
-                        .hint("start the script with a #! line (`#!/bin/sh`), or run it through its interpreter in Entrypoint (`[\"sh\", \"/app/start\"]`)"),
+                        .hint(format!("start the script with a #! line (`#!/bin/sh`), or run it through its interpreter in Entrypoint (`[\"sh\", \"{path}\"]`)")),
                     Some(node.at),
                 ));
             }
@@ -815,7 +828,10 @@ fn other_natives(
         out.push(Finding::new(
             Rule::ForeignBinary,
             Severity::Info,
-            format!("{count} native files under {cat} would not run here ({rules}); they are never executed, so they are summarised, not listed"),
+            format!(
+                "{count} native file{} under {cat} would not run here ({rules}); never executed, so summarised, not listed",
+                if count == 1 { "" } else { "s" }
+            ),
         ));
     }
     for (i, count) in ignored {
@@ -827,13 +843,15 @@ fn other_natives(
     out
 }
 
-/// An index advertising a platform that the config or the binaries do not match.
+/// An index advertising a platform that the config (or, without a config
+/// platform, the binaries) does not match. When index and config agree but
+/// the binaries do not, `arch-mismatch` already says so.
 fn index_disagreement(s: &Subject<'_>, index: &Platform, real: &Platform) -> Vec<Finding> {
     let mut out = Vec::new();
     let config_differs = s
         .declared
         .is_some_and(|d| d.os != index.os || d.arch != index.arch);
-    let binaries_differ = !index.can_run(real);
+    let binaries_differ = s.declared.is_none() && !index.can_run(real);
     if config_differs || binaries_differ {
         let config = s
             .declared
