@@ -18,14 +18,14 @@ pub mod layers;
 pub mod limits;
 pub mod paths;
 pub mod platform;
+pub mod progress;
 pub mod report;
 pub mod source;
 pub mod tarwalk;
 
 use std::collections::HashMap;
-use std::sync::Arc;
-
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use findings::{Finding, Rule, Severity};
 use image::{Catalog, Format, ImagePlan, Planned};
@@ -175,17 +175,7 @@ fn judge_catalog(
         .collect();
     members.sort_unstable();
     members.dedup();
-    let scanned: HashMap<&str, Result<Arc<LayerIndex>, String>> = members
-        .par_iter()
-        .map(|m| {
-            let r = match source.scan_layer(m, &opts.limits, hashing) {
-                Ok(Some(l)) => Ok(l),
-                Ok(None) => Err("missing from the archive".to_string()),
-                Err(e) => Err(e),
-            };
-            (*m, r)
-        })
-        .collect();
+    let scanned = scan_layers(source, &members, opts, hashing);
     let selected = select_for_target(&plans, opts.target.as_ref());
     let mut shared = shared_native_layers(&plans, &scanned);
     let reports: Vec<ImageReport> = plans
@@ -317,6 +307,46 @@ impl Selection {
             Selection::NotSelected | Selection::NoneSelectable => Some(false),
         }
     }
+}
+
+/// Scans every layer once, largest first, each worker taking the next layer
+/// as it frees up: the run then ends within about one small layer of the
+/// larger of (the largest layer, the total divided among the workers).
+fn scan_layers<'m>(
+    source: &Source,
+    members: &[&'m str],
+    opts: &ScanOptions,
+    hashing: Hashing,
+) -> HashMap<&'m str, Result<Arc<LayerIndex>, String>> {
+    let mut order: Vec<(&str, u64)> = members
+        .iter()
+        .map(|m| (*m, source.member_size(m).unwrap_or(0)))
+        .collect();
+    order.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let progress = progress::Progress::bytes(&source.display, order.iter().map(|o| o.1).sum());
+    let next = AtomicUsize::new(0);
+    let done = Mutex::new(HashMap::with_capacity(order.len()));
+    let workers = rayon::current_num_threads().clamp(1, order.len().max(1));
+    rayon::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|_| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(m, size)) = order.get(i) else {
+                    break;
+                };
+                let r = match source.scan_layer(m, &opts.limits, hashing) {
+                    Ok(Some(l)) => Ok(l),
+                    Ok(None) => Err("missing from the archive".to_string()),
+                    Err(e) => Err(e),
+                };
+                progress.inc(size);
+                if let Ok(mut d) = done.lock() {
+                    d.insert(m, r);
+                }
+            });
+        }
+    });
+    done.into_inner().unwrap_or_default()
 }
 
 /// For each plan, how `--platform` applies: within a group (a multi-platform
@@ -562,24 +592,33 @@ fn judge_rootfs(source: &Source, opts: &ScanOptions) -> ImageReport {
 /// gives its own platform.
 fn judge_binary(source: &Source, opts: &ScanOptions) -> ImageReport {
     let mut r = judge_rootfs(source, opts);
-    r.findings.retain(|f| f.rule != Rule::NoEntrypoint);
+    // The file is the program: no Entrypoint is expected, and the target is
+    // judged against the file itself, named.
+    r.findings
+        .retain(|f| f.rule != Rule::NoEntrypoint && f.rule != Rule::TargetMismatch);
     let platforms: Vec<Platform> = r
         .binaries
         .first()
         .map(|b| b.details.platforms())
         .unwrap_or_default();
-    if r.real_platform.is_none() {
-        let runnable = opts
-            .target
-            .as_ref()
-            .and_then(|t| platforms.iter().find(|p| t.can_run(p)));
-        r.real_platform = runnable.or(platforms.first()).cloned();
-        if let Some(real) = &r.real_platform {
-            r.runs_on = judge::hosts_for(real);
-            if let Some(t) = opts.target.as_ref().filter(|t| !t.can_run(real)) {
-                let path = r.binaries.first().map(|b| b.path.as_str());
-                r.findings.push(judge::target_mismatch(t, real, path));
-            }
+    // A fat Mach-O runs where any slice runs.
+    let runnable = opts
+        .target
+        .as_ref()
+        .and_then(|t| platforms.iter().find(|p| t.can_run(p)));
+    r.real_platform = runnable.or(platforms.first()).cloned();
+    r.runs_on = r
+        .real_platform
+        .as_ref()
+        .map(judge::hosts_for)
+        .unwrap_or_default();
+    if let (Some(t), Some(real)) = (opts.target.as_ref(), r.real_platform.as_ref()) {
+        if !t.can_run(real) {
+            r.findings.push(judge::target_mismatch(
+                t,
+                real,
+                Some(source.display.as_str()),
+            ));
         }
     }
     r.verdict = Verdict::from_findings(&r.findings, !r.binaries.is_empty());

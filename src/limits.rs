@@ -23,6 +23,11 @@ pub struct Limits {
     pub link_hops: usize,
     /// Most bytes one layer may decompress to.
     pub layer_bytes: u64,
+    /// Most memory one layer's index may take: every entry's path, link
+    /// target and kept content, plus a fixed cost per entry
+    /// ([`crate::layers::scan::entry_cost`]). Bounds what a small compressed
+    /// layer of many long names can make archscan hold.
+    pub index_bytes: u64,
     /// Caps of executable identification.
     pub ident: IdentLimits,
 }
@@ -39,6 +44,7 @@ impl Default for Limits {
             entries: 10_000_000,
             link_hops: 40,
             layer_bytes: 1 << 40,
+            index_bytes: 192 << 20,
             ident: IdentLimits::default(),
         }
     }

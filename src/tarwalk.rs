@@ -409,27 +409,34 @@ fn trim_nul(mut v: Vec<u8>) -> Vec<u8> {
 /// The header checksum: the sum of all bytes with the checksum field as spaces.
 /// Some old writers summed signed bytes; both are accepted.
 fn checksum_ok(block: &[u8; 512]) -> bool {
+    // The stored value: octal digits after leading spaces or NULs, up to the
+    // first non-digit (no digits, or an 8 or 9, is not a checksum).
     let field = &block[148..156];
-    let digits: Vec<u8> = field
-        .iter()
-        .copied()
-        .skip_while(|&b| b == b' ' || b == 0)
-        .take_while(|b| b.is_ascii_digit())
-        .collect();
-    let Ok(text) = std::str::from_utf8(&digits) else {
-        return false;
-    };
-    let Ok(stored) = u64::from_str_radix(text, 8) else {
-        return false;
-    };
-    let mut unsigned: u64 = 0;
-    let mut signed: i64 = 0;
-    for (i, &b) in block.iter().enumerate() {
-        let b = if (148..156).contains(&i) { b' ' } else { b };
-        unsigned += u64::from(b);
-        signed += i64::from(b as i8);
+    let mut stored: u64 = 0;
+    let mut digits = 0;
+    for &b in field.iter().skip_while(|&&b| b == b' ' || b == 0) {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        if b > b'7' {
+            return false;
+        }
+        stored = stored * 8 + u64::from(b - b'0');
+        digits += 1;
     }
-    stored == unsigned || i64::try_from(stored).ok() == Some(signed)
+    if digits == 0 {
+        return false;
+    }
+    // Sums over the block with the field counted as eight spaces; plain loops
+    // the compiler vectorises (this runs once per entry of every layer).
+    let field_unsigned: u32 = field.iter().map(|&b| u32::from(b)).sum();
+    let unsigned = block.iter().map(|&b| u32::from(b)).sum::<u32>() - field_unsigned + 8 * 32;
+    if stored == u64::from(unsigned) {
+        return true;
+    }
+    let field_signed: i32 = field.iter().map(|&b| i32::from(b as i8)).sum();
+    let signed = block.iter().map(|&b| i32::from(b as i8)).sum::<i32>() - field_signed + 8 * 32;
+    i64::try_from(stored).ok() == Some(i64::from(signed))
 }
 
 #[derive(Default)]

@@ -129,6 +129,50 @@ impl LayerEntry {
     }
 }
 
+/// What one entry is charged against [`Limits::index_bytes`]: its path, link
+/// target and kept content, plus the entry itself and an allocation's slack.
+pub fn entry_cost(e: &LayerEntry) -> u64 {
+    let link = match &e.kind {
+        NodeKind::Symlink(t) | NodeKind::Hardlink(t) => t.len(),
+        _ => 0,
+    };
+    let content = e.content.as_ref().map_or(0, |c| c.len());
+    let fixed = std::mem::size_of::<LayerEntry>() + 16;
+    (e.path.len() + link + content + fixed) as u64
+}
+
+/// The running cost of one index against [`Limits::index_bytes`].
+pub struct IndexBudget {
+    used: u64,
+    cap: u64,
+}
+
+impl IndexBudget {
+    pub fn new(limits: &Limits) -> IndexBudget {
+        IndexBudget {
+            used: 0,
+            cap: limits.index_bytes,
+        }
+    }
+
+    /// Charges one entry; `Err` (a message for the walk) once over the cap.
+    pub fn charge(&mut self, e: &LayerEntry) -> Result<(), String> {
+        self.charge_bytes(entry_cost(e))
+    }
+
+    /// Charges other bytes kept while walking (JSON members of a stream).
+    pub fn charge_bytes(&mut self, n: u64) -> Result<(), String> {
+        self.used = self.used.saturating_add(n);
+        if self.used > self.cap {
+            return Err(format!(
+                "what archscan keeps of these entries would take more than {} bytes (paths, link targets, small files; limit)",
+                self.cap
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Everything archscan keeps of a layer.
 #[derive(Debug, Default)]
 pub struct LayerIndex {
@@ -168,10 +212,34 @@ pub enum Hashing {
 
 /// Scans a layer held in memory (a view into a memory-mapped archive or blob).
 pub fn scan_slice(data: &[u8], limits: &Limits, hashing: Hashing) -> Result<LayerIndex, ScanError> {
+    scan_slice_released(data, limits, hashing, &|_, _| {})
+}
+
+/// How much of a mapped layer is scanned between two calls to `release`.
+pub const RELEASE_WINDOW: usize = 16 << 20;
+
+/// Scans a layer held in memory, calling `release(start, end)` (offsets into
+/// `data`) for every window of about [`RELEASE_WINDOW`] bytes it is done with,
+/// so that the owner of a memory map can drop those pages from the process
+/// (touched file-backed pages count in its resident set). Nothing in a released
+/// range is read again; reading it anyway would only fault the pages back in.
+pub fn scan_slice_released(
+    data: &[u8],
+    limits: &Limits,
+    hashing: Hashing,
+    release: &(dyn Fn(usize, usize) + Sync),
+) -> Result<LayerIndex, ScanError> {
     let compression = Compression::sniff(data);
     if compression != Compression::None {
-        let mut index = scan_stream(data, limits, hashing)?;
+        let reader = ReleasingReader {
+            data,
+            pos: 0,
+            released: 0,
+            release,
+        };
+        let mut index = scan_stream(reader, limits, hashing)?;
         index.compression = Some(compression);
+        release(0, data.len());
         return Ok(index);
     }
     let mut index = LayerIndex {
@@ -180,51 +248,118 @@ pub fn scan_slice(data: &[u8], limits: &Limits, hashing: Hashing) -> Result<Laye
     };
     let digest = (hashing == Hashing::Always).then(|| {
         let mut h = Hasher::new(crate::digest::Algorithm::Sha256);
-        h.update(data);
+        let mut at = 0;
+        for chunk in data.chunks(RELEASE_WINDOW) {
+            h.update(chunk);
+            release(at, at + chunk.len());
+            at += chunk.len();
+        }
         h.finish()
     });
     // Walk the headers; bodies are not touched except the first bytes of each
-    // regular file (to sniff its magic). Candidates are identified in parallel.
-    let mut candidates: Vec<(usize, u64, u64)> = Vec::new();
+    // regular file (to sniff its magic). Candidates are identified in parallel,
+    // a window at a time, and each window is released once identified.
+    let mut pending: Vec<Candidate> = Vec::new();
+    let mut window_start = 0usize;
+    let mut budget = IndexBudget::new(limits);
     let mut input = SliceInput::new(data);
     tarwalk::walk(&mut input, limits, |entry, body| {
+        let body_at = usize::try_from(entry.offset).unwrap_or(usize::MAX);
+        if body_at.saturating_sub(window_start) >= RELEASE_WINDOW && body_at <= data.len() {
+            identify_pending(data, &mut pending, &mut index.entries, limits);
+            release(window_start, body_at);
+            window_start = body_at;
+        }
         let e = to_entry(entry, &mut index.warnings);
         if e.kind == NodeKind::File {
             let whole = body.whole().unwrap_or(&[]);
-            let start = entry.offset as usize;
+            let start = body_at.min(whole.len());
             let end = start.saturating_add(entry.size as usize).min(whole.len());
             let file = whole.get(start..end).unwrap_or(&[]);
             let first = &file[..file.len().min(64)];
             if e.exec_bit() || identify::has_magic(first) {
-                candidates.push((index.entries.len(), entry.offset, entry.size));
+                pending.push(Candidate {
+                    entry: index.entries.len(),
+                    offset: entry.offset,
+                    size: entry.size,
+                    exec: e.exec_bit(),
+                });
             }
             if keeps_content(&e.path, entry.size) {
                 let mut e = e;
                 e.content = Some(file.into());
+                budget.charge(&e)?;
                 index.entries.push(e);
                 return Ok(());
             }
         }
+        budget.charge(&e)?;
         index.entries.push(e);
         Ok(())
     })?;
-    let idents: Vec<(usize, Option<Ident>)> = candidates
+    identify_pending(data, &mut pending, &mut index.entries, limits);
+    release(window_start, data.len());
+    // The index lives until the image is judged: give back the growth slack.
+    index.entries.shrink_to_fit();
+    index.digest = digest;
+    Ok(index)
+}
+
+/// A regular file of a mapped layer that may be an executable.
+struct Candidate {
+    entry: usize,
+    offset: u64,
+    size: u64,
+    exec: bool,
+}
+
+/// Identifies the candidates found so far (in parallel) and stores the results.
+fn identify_pending(
+    data: &[u8],
+    pending: &mut Vec<Candidate>,
+    entries: &mut [LayerEntry],
+    limits: &Limits,
+) {
+    let idents: Vec<(usize, Option<Ident>)> = pending
         .par_iter()
-        .map(|&(i, off, size)| {
-            let file = usize::try_from(off)
+        .map(|c| {
+            let file = usize::try_from(c.offset)
                 .ok()
-                .zip(usize::try_from(off.saturating_add(size)).ok())
+                .zip(usize::try_from(c.offset.saturating_add(c.size)).ok())
                 .and_then(|(a, b)| data.get(a..b))
                 .unwrap_or(&[]);
-            let exec = index.entries[i].exec_bit();
-            (i, identify::identify(&file, exec, &limits.ident))
+            (c.entry, identify::identify(&file, c.exec, &limits.ident))
         })
         .collect();
     for (i, ident) in idents {
-        index.entries[i].ident = ident;
+        if let Some(e) = entries.get_mut(i) {
+            e.ident = ident;
+        }
     }
-    index.digest = digest;
-    Ok(index)
+    pending.clear();
+}
+
+/// Reads a slice front to back, releasing what it has passed a window at a
+/// time (a compressed layer inside a memory-mapped archive).
+struct ReleasingReader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    released: usize,
+    release: &'a (dyn Fn(usize, usize) + Sync),
+}
+
+impl Read for ReleasingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let rest = self.data.get(self.pos..).unwrap_or(&[]);
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.pos += n;
+        if self.pos - self.released >= RELEASE_WINDOW {
+            (self.release)(self.released, self.pos);
+            self.released = self.pos;
+        }
+        Ok(n)
+    }
 }
 
 /// A reader that hashes what passes and counts it.
@@ -299,6 +434,7 @@ pub fn scan_stream<R: Read>(
         };
         let mut input = StreamInput::new(capped);
         let mut buf = vec![0u8; 64 * 1024];
+        let mut budget = IndexBudget::new(limits);
         tarwalk::walk(&mut input, limits, |entry, body| {
             let mut e = to_entry(entry, &mut index.warnings);
             if e.kind == NodeKind::File && keeps_content(&e.path, entry.size) {
@@ -319,6 +455,7 @@ pub fn scan_stream<R: Read>(
                 }
                 e.ident = cap.finish();
             }
+            budget.charge(&e)?;
             index.entries.push(e);
             Ok(())
         })?;
@@ -333,14 +470,37 @@ pub fn scan_stream<R: Read>(
         io::copy(&mut tap, &mut io::sink()).map_err(|e| ScanError(format!("read failed: {e}")))?;
     }
     index.digest = tap.hasher.take().map(Hasher::finish);
+    index.entries.shrink_to_fit();
     Ok(index)
 }
 
 const WHITEOUT: &str = ".wh.";
 const OPAQUE: &str = ".wh..wh..opq";
 
+/// [`paths::normalise`], with a fast path for the names nearly every layer
+/// has (`./usr/bin/x`, `usr/lib/`): UTF-8 with no empty, `.` or `..`
+/// component after one leading `./` and before one trailing `/`, which
+/// normalise to `/` + the name. Anything else takes the general path.
+fn normalise_name(raw: &[u8]) -> String {
+    let name = raw.strip_prefix(b"./").unwrap_or(raw);
+    let name = name.strip_suffix(b"/").unwrap_or(name);
+    let clean = !name.is_empty()
+        && name
+            .split(|&b| b == b'/')
+            .all(|c| !c.is_empty() && c != b"." && c != b"..");
+    match std::str::from_utf8(name) {
+        Ok(s) if clean => {
+            let mut out = String::with_capacity(s.len() + 1);
+            out.push('/');
+            out.push_str(s);
+            out
+        }
+        _ => paths::normalise(raw),
+    }
+}
+
 fn to_entry(entry: &tarwalk::Entry, warnings: &mut Vec<String>) -> LayerEntry {
-    let path = paths::normalise(&entry.path);
+    let path = normalise_name(&entry.path);
     let name = paths::file_name(&path);
     let dir = paths::parent(&path);
     let (path, kind) = if name == OPAQUE {
@@ -477,6 +637,29 @@ mod tests {
         // the cap only bites when draining for the digest.
         let err = scan_slice(&zst, &limits, Hashing::Always).unwrap_err();
         assert!(err.0.contains("limit"), "{}", err.0);
+    }
+
+    #[test]
+    fn fast_name_normalisation_agrees_with_the_general_one() {
+        let names: [&[u8]; 14] = [
+            b"./usr/bin/x",
+            b"usr/lib/",
+            b"/usr/bin/x",
+            b"./",
+            b"",
+            b".",
+            b"..",
+            b"a//b",
+            b"./a/./b",
+            b"a/../../b",
+            b"./usr/lib/x86_64-linux-gnu/libc.so.6",
+            b"bin/caf\xe9",
+            b".wh..wh..opq",
+            b"./etc/.wh.passwd",
+        ];
+        for n in names {
+            assert_eq!(normalise_name(n), paths::normalise(n), "{n:?}");
+        }
     }
 
     #[test]

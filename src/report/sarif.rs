@@ -225,14 +225,21 @@ fn input_uri(path: &str) -> Option<String> {
     }
 }
 
-/// How an image is named in logical locations and properties.
+/// How an image is named in logical locations and properties: its name, and
+/// for an image of a multi-platform index the platform the index gives it
+/// (`app:1.2 [linux/arm64]`, as the text report writes it).
 fn image_name(report: &Report, img: &ImageReport) -> String {
-    img.name
+    let name = img
+        .name
         .clone()
         .or_else(|| img.refs.first().cloned())
         .or_else(|| img.manifest_digest.clone())
         .or_else(|| img.config_digest.clone())
-        .unwrap_or_else(|| report.source.path.clone())
+        .unwrap_or_else(|| report.source.path.clone());
+    match &img.index_platform {
+        Some(p) => format!("{name} [{p}]"),
+        None => name,
+    }
 }
 
 fn result(report: &Report, img: Option<&ImageReport>, f: &Finding) -> SarifResult {

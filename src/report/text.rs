@@ -110,7 +110,11 @@ fn render_one(out: &mut String, r: &Report, style: Style) {
     }
     for img in &r.images {
         out.push('\n');
-        render_image(out, img, r.target.is_some(), style);
+        if r.source.format == "binary" && img.error.is_none() {
+            render_program(out, img, style);
+        } else {
+            render_image(out, img, r.target.is_some(), style);
+        }
     }
     if r.errors.is_empty()
         && r.images
@@ -324,6 +328,95 @@ fn render_image(out: &mut String, img: &ImageReport, has_target: bool, style: St
                 escape(&b.path)
             );
         }
+    }
+}
+
+/// A single program given as the input: what it is, like `file` with OCI
+/// platform names, and where it runs.
+fn render_program(out: &mut String, img: &ImageReport, style: Style) {
+    match img.binaries.first() {
+        Some(b) => {
+            let _ = writeln!(out, "  {}", describe(&b.details));
+        }
+        None => {
+            let _ = writeln!(out, "  not native code (no ELF, Mach-O or PE header)");
+        }
+    }
+    if !img.runs_on.is_empty() {
+        let hosts = img
+            .runs_on
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>();
+        let _ = writeln!(out, "  runs on     {} hosts", hosts.join(", "));
+    }
+    let shown = visible_findings(&img.findings, style.detail);
+    if !shown.is_empty() {
+        out.push('\n');
+    }
+    for f in shown {
+        render_finding(out, f, style);
+    }
+}
+
+/// One line on what a file is.
+fn describe(ident: &crate::identify::Ident) -> String {
+    use crate::identify::{Endian, Ident};
+    let platforms = ident
+        .platforms()
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    match ident {
+        Ident::Elf(e) => {
+            let mut parts = vec![format!(
+                "ELF {}-bit {}, {platforms}, {}",
+                e.class,
+                if e.endian == Endian::Little {
+                    "LSB"
+                } else {
+                    "MSB"
+                },
+                match e.bin_type.as_str() {
+                    "dyn" if e.interpreter.is_some() => "executable (PIE)",
+                    "dyn" => "shared object",
+                    "exec" => "executable",
+                    "rel" => "relocatable object",
+                    "core" => "core dump",
+                    _ => "other",
+                }
+            )];
+            match &e.interpreter {
+                Some(i) => parts.push(format!("interpreter {}", escape(i))),
+                None if e.bin_type.as_str() == "exec" => parts.push("static".into()),
+                None => {}
+            }
+            if let Some(g) = &e.go {
+                parts.push(format!(
+                    "Go {}",
+                    g.version.as_deref().unwrap_or("(unknown version)")
+                ));
+            }
+            if let Some(l) = e.isa_level {
+                parts.push(format!("needs x86-64-v{l}"));
+            }
+            if e.damaged {
+                parts.push("damaged: headers point past the end".into());
+            }
+            parts.join(", ")
+        }
+        Ident::Macho(m) => format!(
+            "Mach-O{}, {platforms}",
+            if m.fat { " universal (fat)" } else { "" }
+        ),
+        Ident::Pe(p) => format!(
+            "PE {}, {platforms}{}",
+            if p.dll { "DLL" } else { "executable" },
+            if p.il_only { ", .NET IL only" } else { "" }
+        ),
+        Ident::Script(s) => format!("#! script for {}", escape(&s.interpreter)),
+        Ident::Other { .. } => "not a known executable format".into(),
     }
 }
 

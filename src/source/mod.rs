@@ -44,7 +44,38 @@ impl std::ops::Deref for Bytes {
     }
 }
 
-/// Maps a file read-only. This is archscan's one `unsafe` call.
+impl Bytes {
+    /// Drops the pages of `start..end` from this process's resident set once
+    /// they have been scanned (a no-op for owned bytes). The bytes stay
+    /// readable: touching them again faults them back in from the page cache.
+    pub fn release(&self, start: usize, end: usize) {
+        #[cfg(unix)]
+        if let Bytes::Map(map) = self {
+            let end = end.min(map.len());
+            if start < end {
+                // SAFETY: the map is a shared, read-only mapping of a file.
+                // MADV_DONTNEED on such a mapping only unmaps the pages: a
+                // later read faults them back from the page cache with the
+                // same contents (the file's), so slices borrowed from the map,
+                // here or in another thread, still see the same bytes. (It is
+                // private anonymous or copy-on-write mappings where DONTNEED
+                // changes what memory reads as; this is neither.)
+                let _ = unsafe {
+                    map.unchecked_advise_range(
+                        memmap2::UncheckedAdvice::DontNeed,
+                        start,
+                        end - start,
+                    )
+                };
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = (start, end);
+    }
+}
+
+/// Maps a file read-only. Together with [`Bytes::release`], archscan's only
+/// `unsafe` code.
 pub fn map_file(file: &File, path: &Path) -> Result<Bytes> {
     let meta = file.metadata().map_err(|e| Error::io(path, e))?;
     if meta.len() == 0 {
@@ -179,7 +210,8 @@ impl Source {
 
     /// Reads a one-way stream, keeping JSON members and scanning layers.
     pub fn from_stream(display: &str, raw: Box<dyn Read + '_>, limits: &Limits) -> Result<Source> {
-        let mut buffered = BufReader::with_capacity(256 * 1024, raw);
+        let progress = crate::progress::Progress::stream(display);
+        let mut buffered = BufReader::with_capacity(256 * 1024, progress.reader(raw));
         let first = io::BufRead::fill_buf(&mut buffered).map_err(|e| Error::io(display, e))?;
         let compression = Compression::sniff(first);
         if first.is_empty() {
@@ -217,6 +249,7 @@ impl Source {
         let mut links: HashMap<String, String> = HashMap::new();
         let mut outer = LayerIndex::default();
         let mut buf = vec![0u8; 64 * 1024];
+        let mut budget = scan::IndexBudget::new(limits);
         let walked = tarwalk::walk(&mut input, limits, |entry, body| {
             let name = member_key(&entry.path);
             let mut e = scan::LayerEntry {
@@ -242,6 +275,7 @@ impl Source {
                         let mut all = head;
                         body.read_to_end(&mut all)
                             .map_err(|err| format!("read failed: {err}"))?;
+                        budget.charge_bytes(all.len() as u64)?;
                         small.insert(name, all);
                     } else if scan::looks_like_layer(&head)
                         || head.len() < 512 && head.iter().all(|&b| b == 0)
@@ -280,6 +314,7 @@ impl Source {
                 }
                 _ => {}
             }
+            budget.charge(&e)?;
             outer.entries.push(e);
             Ok(())
         });
@@ -324,6 +359,19 @@ impl Source {
                 outer: Arc::new(outer),
             },
         })
+    }
+
+    /// The size in bytes of a member, when known without reading it (for the
+    /// progress bar and to scan the largest layers first).
+    pub fn member_size(&self, name: &str) -> Option<u64> {
+        match &self.members {
+            Members::Mapped { ranges, .. } => ranges.get(name).map(|r| r.size),
+            Members::Dir { root } => dir_member(root, name)
+                .and_then(|p| std::fs::metadata(p).ok())
+                .map(|m| m.len()),
+            Members::Streamed { sizes, .. } => sizes.get(name).copied(),
+            Members::Single { .. } => None,
+        }
     }
 
     /// Is there a member (file) by this name?
@@ -395,7 +443,11 @@ impl Source {
                     return Ok(None);
                 };
                 let data = slice(bytes, *r).ok_or("member out of bounds")?;
-                scan::scan_slice(data, limits, hashing)
+                let base = usize::try_from(r.offset).map_err(|_| "member out of bounds")?;
+                let release = |a: usize, b: usize| {
+                    bytes.release(base.saturating_add(a), base.saturating_add(b))
+                };
+                scan::scan_slice_released(data, limits, hashing, &release)
                     .map(|l| Some(Arc::new(l)))
                     .map_err(|ScanError(s)| s)
             }
@@ -409,7 +461,7 @@ impl Source {
                     Err(e) => return Err(format!("cannot open {}: {e}", p.display())),
                 };
                 let bytes = map_file(&file, &p).map_err(|e| e.to_string())?;
-                scan::scan_slice(&bytes, limits, hashing)
+                scan::scan_slice_released(&bytes, limits, hashing, &|a, b| bytes.release(a, b))
                     .map(|l| Some(Arc::new(l)))
                     .map_err(|ScanError(s)| s)
             }
@@ -429,9 +481,13 @@ impl Source {
     /// root filesystem directory, or a single file).
     pub fn scan_as_rootfs(&self, limits: &Limits) -> std::result::Result<Arc<LayerIndex>, String> {
         match &self.members {
-            Members::Mapped { bytes, .. } => scan::scan_slice(bytes, limits, Hashing::Never)
+            Members::Mapped { bytes, .. } => {
+                scan::scan_slice_released(bytes, limits, Hashing::Never, &|a, b| {
+                    bytes.release(a, b)
+                })
                 .map(Arc::new)
-                .map_err(|ScanError(s)| s),
+                .map_err(|ScanError(s)| s)
+            }
             Members::Streamed { outer, .. } => Ok(Arc::clone(outer)),
             Members::Dir { root } => rootfs::scan_dir(root, limits).map(Arc::new),
             Members::Single { index } => Ok(Arc::clone(index)),

@@ -24,6 +24,9 @@ use crate::paths;
 /// Bytes of a file head read to decide whether it is worth identifying.
 const HEAD: usize = 64;
 
+/// Most walk warnings kept (each becomes a note in the report).
+const MAX_WARNINGS: usize = 20;
+
 /// Do these first bytes of an input start an executable rather than a tar
 /// archive? (A tar starts with a member name, so a header that checks out as
 /// tar wins even if the name happens to start like a magic.)
@@ -120,6 +123,7 @@ pub fn scan_dir(root: &Path, limits: &Limits) -> Result<LayerIndex, String> {
     };
     // (entry index, host path) of every regular file, read afterwards in parallel.
     let mut files: Vec<(usize, std::path::PathBuf)> = Vec::new();
+    let mut budget = scan::IndexBudget::new(limits);
     let walker = walkdir::WalkDir::new(root)
         .follow_links(false)
         .min_depth(1)
@@ -180,14 +184,16 @@ pub fn scan_dir(root: &Path, limits: &Limits) -> Result<LayerIndex, String> {
         if kind == NodeKind::File {
             files.push((index.entries.len(), item.path().to_path_buf()));
         }
-        index.entries.push(LayerEntry {
+        let entry = LayerEntry {
             path,
             kind,
             mode: mode_of(&meta),
             size: meta.len(),
             ident: None,
             content: None,
-        });
+        };
+        budget.charge(&entry)?;
+        index.entries.push(entry);
     }
     let results: Vec<(usize, Result<FileRead, String>)> = files
         .par_iter()
@@ -207,6 +213,15 @@ pub fn scan_dir(root: &Path, limits: &Limits) -> Result<LayerIndex, String> {
             Err(w) => index.warnings.push(w),
         }
     }
+    // Unreadable files (a rootfs owned by another user) can be thousands:
+    // keep the first few, count the rest.
+    if index.warnings.len() > MAX_WARNINGS {
+        let more = index.warnings.len() - MAX_WARNINGS;
+        index.warnings.truncate(MAX_WARNINGS);
+        index
+            .warnings
+            .push(format!("…and {more} more paths skipped the same way"));
+    }
     Ok(index)
 }
 
@@ -225,23 +240,60 @@ fn read_file(host: &Path, e: &LayerEntry, limits: &Limits) -> Result<FileRead, S
     if e.size == 0 && !keep {
         return Ok(out);
     }
-    let file = File::open(host).map_err(|err| format!("skipped {}: {err}", e.path))?;
-    // The entry was a regular file when listed; refuse anything else now (a
-    // FIFO swapped in would block, a link would lead outside).
-    match file.metadata() {
-        Ok(m) if m.is_file() => {}
+    let mut file = open_no_follow(host).map_err(|err| format!("skipped {}: {err}", e.path))?;
+    // The entry was a regular file when listed; refuse anything else now.
+    let size = match file.metadata() {
+        Ok(m) if m.is_file() => m.len(),
         _ => return Err(format!("skipped {}: no longer a regular file", e.path)),
+    };
+    let mut head = [0u8; HEAD];
+    let mut got = 0;
+    while got < HEAD {
+        match file.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(format!("skipped {}: {err}", e.path)),
+        }
     }
-    let bytes = super::map_file(&file, host).map_err(|err| format!("skipped {}: {err}", e.path))?;
-    let data: &[u8] = &bytes;
-    if keep {
-        out.content = Some(data.into());
+    let candidate = e.exec_bit() || identify::has_magic(&head[..got]);
+    if !candidate && !keep {
+        return Ok(out);
     }
-    let first = &data[..data.len().min(HEAD)];
-    if e.exec_bit() || identify::has_magic(first) {
-        out.ident = identify::identify(&data, e.exec_bit(), &limits.ident);
+    if keep && size <= scan::CONTENT_CAP {
+        let mut all = Vec::new();
+        (&file)
+            .take(scan::CONTENT_CAP)
+            .read_to_end(&mut all)
+            .map_err(|err| format!("skipped {}: {err}", e.path))?;
+        let mut whole = head[..got].to_vec();
+        whole.extend_from_slice(&all);
+        out.content = Some(whole.into());
+    }
+    if candidate {
+        // Headers only: the parsers read the few ranges they need from the map.
+        let bytes =
+            super::map_file(&file, host).map_err(|err| format!("skipped {}: {err}", e.path))?;
+        out.ident = identify::identify(&&bytes[..], e.exec_bit(), &limits.ident);
     }
     Ok(out)
+}
+
+/// Opens a file for reading without following a symlink (one swapped in after
+/// the walk listed a regular file fails with ELOOP) and without blocking (a
+/// FIFO swapped in would wait for a writer).
+#[cfg(unix)]
+fn open_no_follow(path: &Path) -> std::io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_no_follow(path: &Path) -> std::io::Result<File> {
+    File::open(path)
 }
 
 #[cfg(unix)]
