@@ -190,18 +190,9 @@ fn judge_catalog(
                 name: u.name.clone(),
                 refs: u.refs.clone(),
                 manifest_digest: u.manifest_digest.as_ref().map(|d| d.to_string()),
-                config_digest: None,
-                declared: None,
                 index_platform: u.index_platform.clone(),
-                real_platform: None,
-                runs_on: Vec::new(),
-                selected_for_target: None,
-                entrypoint: None,
-                platforms: Default::default(),
-                verdict: Verdict::Unknown,
-                findings: Vec::new(),
-                binaries: Vec::new(),
                 error: Some(format!("{}: {}", source.display, u.error)),
+                ..ImageReport::empty()
             },
         })
         .collect();
@@ -420,15 +411,9 @@ fn judge_plan(
             variant: plan.config.variant.clone(),
         }),
         index_platform: plan.index_platform.clone(),
-        real_platform: None,
-        runs_on: Vec::new(),
         selected_for_target: selection.report(),
-        entrypoint: None,
-        platforms: Default::default(),
-        verdict: Verdict::Unknown,
         findings: plan.findings.iter().cloned().chain(extra).collect(),
-        binaries: Vec::new(),
-        error: None,
+        ..ImageReport::empty()
     };
     let mut indexes = Vec::with_capacity(plan.layers.len());
     let mut metas = Vec::with_capacity(plan.layers.len());
@@ -499,15 +484,20 @@ fn judge_plan(
             .filter(|_| selection.judged_against_target()),
         ignore: &opts.ignore,
     };
-    let j = judge::judge(&subject);
-    base.findings.extend(j.findings);
-    base.verdict = Verdict::from_findings(&base.findings, !j.binaries.is_empty());
-    base.entrypoint = j.entrypoint;
-    base.real_platform = j.real_platform;
-    base.runs_on = j.runs_on;
-    base.platforms = j.platforms;
-    base.binaries = j.binaries;
+    fill(&mut base, judge::judge(&subject));
     base
+}
+
+/// Puts a judgement into a report, after the findings it already has (about
+/// the image's metadata), and gives the verdict of them all.
+fn fill(report: &mut ImageReport, j: judge::Judgement) {
+    report.findings.extend(j.findings);
+    report.verdict = Verdict::from_findings(&report.findings, !j.binaries.is_empty());
+    report.entrypoint = j.entrypoint;
+    report.real_platform = j.real_platform;
+    report.runs_on = j.runs_on;
+    report.platforms = j.platforms;
+    report.binaries = j.binaries;
 }
 
 /// Entrypoint + Cmd after overrides, as the runtime builds argv: an overridden
@@ -535,21 +525,8 @@ fn command_line(
 /// A flat root filesystem tarball: one layer, no config.
 fn judge_rootfs(source: &Source, opts: &ScanOptions) -> ImageReport {
     let mut base = ImageReport {
-        name: None,
-        refs: Vec::new(),
-        manifest_digest: None,
-        config_digest: None,
-        declared: None,
-        index_platform: None,
-        real_platform: None,
-        runs_on: Vec::new(),
         selected_for_target: opts.target.as_ref().map(|_| true),
-        entrypoint: None,
-        platforms: Default::default(),
-        verdict: Verdict::Unknown,
-        findings: Vec::new(),
-        binaries: Vec::new(),
-        error: None,
+        ..ImageReport::empty()
     };
     let layer = match source.scan_as_rootfs(&opts.limits) {
         Ok(l) => l,
@@ -571,17 +548,13 @@ fn judge_rootfs(source: &Source, opts: &ScanOptions) -> ImageReport {
         target: opts.target.as_ref(),
         ignore: &opts.ignore,
     };
-    let j = judge::judge(&subject);
-    base.findings = j.findings;
     // What the walk skipped (unreadable files of a rootfs directory…).
-    base.findings
-        .extend(layer.warnings.iter().map(|w| Finding::note(w.clone())));
-    base.verdict = j.verdict;
-    base.entrypoint = j.entrypoint;
-    base.real_platform = j.real_platform;
-    base.runs_on = j.runs_on;
-    base.platforms = j.platforms;
-    base.binaries = j.binaries;
+    base.findings = layer
+        .warnings
+        .iter()
+        .map(|w| Finding::note(w.clone()))
+        .collect();
+    fill(&mut base, judge::judge(&subject));
     base
 }
 

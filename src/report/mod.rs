@@ -187,6 +187,29 @@ pub fn exit_code_with(reports: &[Report], policy: &ExitPolicy) -> i32 {
     }
 }
 
+impl ImageReport {
+    /// A report with nothing judged yet: every field empty, verdict unknown.
+    pub fn empty() -> ImageReport {
+        ImageReport {
+            name: None,
+            refs: Vec::new(),
+            manifest_digest: None,
+            config_digest: None,
+            declared: None,
+            index_platform: None,
+            real_platform: None,
+            runs_on: Vec::new(),
+            selected_for_target: None,
+            entrypoint: None,
+            platforms: BTreeMap::new(),
+            verdict: Verdict::Unknown,
+            findings: Vec::new(),
+            binaries: Vec::new(),
+            error: None,
+        }
+    }
+}
+
 /// What the process exits with: 2 when anything could not be read, 1 when an
 /// image fails, else 0 (the default [`ExitPolicy`]).
 pub fn exit_code(reports: &[Report]) -> i32 {
