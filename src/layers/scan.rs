@@ -216,7 +216,13 @@ pub fn scan_slice(data: &[u8], limits: &Limits, hashing: Hashing) -> Result<Laye
 }
 
 /// How much of a mapped layer is scanned between two calls to `release`.
-pub const RELEASE_WINDOW: usize = 16 << 20;
+pub const RELEASE_WINDOW: usize = 4 << 20;
+
+/// How far behind a window's start a release reaches. A page fault on a
+/// mapped file also maps the cached pages around it (the kernel's
+/// fault-around, 64 KiB by default, up to a large folio), including pages
+/// of the window already released; reaching back this far drops them again.
+const RELEASE_BACK: usize = 2 << 20;
 
 /// Scans a layer held in memory, calling `release(start, end)` (offsets into
 /// `data`) for every window of about [`RELEASE_WINDOW`] bytes it is done with,
@@ -248,10 +254,10 @@ pub fn scan_slice_released(
     };
     let digest = (hashing == Hashing::Always).then(|| {
         let mut h = Hasher::new(crate::digest::Algorithm::Sha256);
-        let mut at = 0;
+        let mut at = 0usize;
         for chunk in data.chunks(RELEASE_WINDOW) {
             h.update(chunk);
-            release(at, at + chunk.len());
+            release(at.saturating_sub(RELEASE_BACK), at + chunk.len());
             at += chunk.len();
         }
         h.finish()
@@ -267,7 +273,7 @@ pub fn scan_slice_released(
         let body_at = usize::try_from(entry.offset).unwrap_or(usize::MAX);
         if body_at.saturating_sub(window_start) >= RELEASE_WINDOW && body_at <= data.len() {
             identify_pending(data, &mut pending, &mut index.entries, limits);
-            release(window_start, body_at);
+            release(window_start.saturating_sub(RELEASE_BACK), body_at);
             window_start = body_at;
         }
         let e = to_entry(entry, &mut index.warnings);
@@ -298,7 +304,7 @@ pub fn scan_slice_released(
         Ok(())
     })?;
     identify_pending(data, &mut pending, &mut index.entries, limits);
-    release(window_start, data.len());
+    release(window_start.saturating_sub(RELEASE_BACK), data.len());
     // The index lives until the image is judged: give back the growth slack.
     index.entries.shrink_to_fit();
     index.digest = digest;
@@ -355,7 +361,7 @@ impl Read for ReleasingReader<'_> {
         buf[..n].copy_from_slice(&rest[..n]);
         self.pos += n;
         if self.pos - self.released >= RELEASE_WINDOW {
-            (self.release)(self.released, self.pos);
+            (self.release)(self.released.saturating_sub(RELEASE_BACK), self.pos);
             self.released = self.pos;
         }
         Ok(n)

@@ -159,6 +159,12 @@ impl Source {
     /// Opens a file, a directory, or `-` for stdin.
     pub fn open(path: &str, limits: &Limits) -> Result<Source> {
         if path == "-" {
+            // `archscan - < image.tar`: a regular file read from its start is
+            // mapped like a named one; a pipe is streamed.
+            #[cfg(unix)]
+            if let Some((file, meta)) = stdin_file() {
+                return Source::from_file(path, Path::new(path), file, &meta, limits);
+            }
             let stdin = io::stdin();
             return Source::from_stream(path, Box::new(stdin.lock()), limits);
         }
@@ -174,6 +180,18 @@ impl Source {
             });
         }
         let file = File::open(p).map_err(|e| Error::io(p, e))?;
+        Source::from_file(path, p, file, &meta, limits)
+    }
+
+    /// Opens a regular file: mapped when it is an uncompressed tar or a
+    /// program, streamed when it is compressed.
+    fn from_file(
+        path: &str,
+        p: &Path,
+        file: File,
+        meta: &std::fs::Metadata,
+        limits: &Limits,
+    ) -> Result<Source> {
         let bytes = map_file(&file, p)?;
         if bytes.is_empty() {
             // Not an empty rootfs: nothing was saved (a failed `docker save`).
@@ -184,7 +202,8 @@ impl Source {
         }
         let compression = Compression::sniff(&bytes);
         if compression == Compression::None && rootfs::is_program(&bytes) {
-            let index = rootfs::single_file(path, &bytes, file_mode(&meta), limits);
+            let name = if path == "-" { "stdin" } else { path };
+            let index = rootfs::single_file(name, &bytes, file_mode(meta), limits);
             return Ok(Source {
                 display: path.to_string(),
                 container: Container::File,
@@ -195,8 +214,8 @@ impl Source {
             });
         }
         if compression != Compression::None {
+            // Mapping reads nothing, so the file is still at its start.
             drop(bytes);
-            let file = File::open(p).map_err(|e| Error::io(p, e))?;
             return Source::from_stream(path, Box::new(file), limits);
         }
         let ranges = index_mapped(path, &bytes, limits)?;
@@ -221,12 +240,13 @@ impl Source {
             });
         }
         if compression == Compression::None && rootfs::is_program(first) {
-            let all = rootfs::read_single(buffered, limits.layer_bytes).map_err(|what| {
-                Error::Format {
-                    archive: display.to_string(),
-                    what,
-                }
-            })?;
+            let all =
+                rootfs::read_single(buffered, rootfs::STREAMED_PROGRAM_BYTES).map_err(|what| {
+                    Error::Format {
+                        archive: display.to_string(),
+                        what,
+                    }
+                })?;
             let name = if display == "-" { "stdin" } else { display };
             let index = rootfs::single_file(name, &all, 0o755, limits);
             return Ok(Source {
@@ -519,6 +539,18 @@ impl Source {
         found.sort_unstable();
         found.first().map(|n| n.to_string())
     }
+}
+
+/// Standard input as a file, when it is a regular file positioned at its
+/// start (a shell redirect); `None` for a pipe, a terminal or a socket.
+#[cfg(unix)]
+fn stdin_file() -> Option<(File, std::fs::Metadata)> {
+    use std::io::Seek;
+    use std::os::fd::AsFd;
+    let owned = io::stdin().as_fd().try_clone_to_owned().ok()?;
+    let mut file = File::from(owned);
+    let meta = file.metadata().ok()?;
+    (meta.is_file() && file.stream_position().ok()? == 0).then_some((file, meta))
 }
 
 /// Permission bits of a host file (0o755 where the platform has none).

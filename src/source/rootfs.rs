@@ -100,6 +100,10 @@ pub fn single_file(name: &str, bytes: &[u8], mode: u32, limits: &Limits) -> Laye
     }
 }
 
+/// Largest program read whole from a stream: a file on disk is mapped and
+/// has no such limit, but stdin must be held to be identified.
+pub const STREAMED_PROGRAM_BYTES: u64 = 512 << 20;
+
 /// Reads a single executable from a stream (stdin), at most `cap` bytes.
 pub fn read_single<R: Read>(mut r: R, cap: u64) -> Result<Vec<u8>, String> {
     let mut all = Vec::new();
@@ -109,7 +113,8 @@ pub fn read_single<R: Read>(mut r: R, cap: u64) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("read failed: {e}"))?;
     if all.len() as u64 > cap {
         return Err(format!(
-            "limit reached: the file is over {cap} bytes, the most one layer may hold"
+            "limit reached: a program on stdin is read whole and this one is over {} MiB; pass it as a file instead",
+            cap >> 20
         ));
     }
     Ok(all)
