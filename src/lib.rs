@@ -256,7 +256,7 @@ fn shared_native_layers(
                     example.path
                 ),
             )
-            .path(example.path.clone())
+            .path(example.path.to_string())
             .hint("build each platform's image from its own build (`docker buildx build --platform …`), not by reusing one platform's layer");
             f.layer = Some(*position);
             f.layer_digest = plans.get(*i).and_then(|p| match p {

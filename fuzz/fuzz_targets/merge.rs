@@ -27,7 +27,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let mut paths: Vec<String> = layers
         .iter()
-        .flat_map(|l| l.entries.iter().map(|e| e.path.clone()))
+        .flat_map(|l| l.entries.iter().map(|e| e.path.to_string()))
         .take(64)
         .collect();
     paths.extend(["/", "/bin/sh", "/usr/bin/env", "/a/../../b"].map(String::from));

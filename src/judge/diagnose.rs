@@ -127,7 +127,7 @@ fn elf_at<'a>(fs: &'a MergedFs, path: &str) -> Option<(String, &'a ElfInfo)> {
     match fs.resolve(path) {
         Resolved::Found { path, node } => {
             let e = fs.entry(node.content?)?;
-            match e.ident.as_ref()? {
+            match e.ident.as_deref()? {
                 Ident::Elf(elf) => Some((path, elf)),
                 _ => None,
             }

@@ -77,7 +77,7 @@ impl Resolution {
         self.chain.iter().filter_map(move |step| {
             let p = step.resolved.as_deref()?;
             let node = fs.get(p)?;
-            match fs.entry(node.content?)?.ident.as_ref()? {
+            match fs.entry(node.content?)?.ident.as_deref()? {
                 Ident::Script(s) => Some((step, s.clone())),
                 _ => None,
             }
@@ -183,7 +183,7 @@ pub fn resolve(fs: &MergedFs, argv: &[String], path: &str, workdir: &str) -> Res
             res.stop = Stop::NotAFile { path: file };
             return res;
         };
-        match fs.entry(content).and_then(|e| e.ident.as_ref()) {
+        match fs.entry(content).and_then(|e| e.ident.as_deref()) {
             Some(i) if i.is_native() => {
                 res.stop = Stop::Native;
                 return res;
@@ -355,7 +355,7 @@ mod tests {
                     kind,
                     mode,
                     size: 1,
-                    ident,
+                    ident: ident.map(Box::new),
                     content: None,
                 })
                 .collect(),

@@ -400,7 +400,7 @@ fn entrypoint_findings(s: &Subject<'_>, r: &Resolution, what: &str) -> Vec<Findi
         Stop::NotProgram => {
             if let Some((path, node)) = &r.last {
                 let entry = node.content.and_then(|c| s.fs.entry(c));
-                let text = matches!(entry.and_then(|e| e.ident.as_ref()), Some(Ident::Other { text: true }));
+                let text = matches!(entry.and_then(|e| e.ident.as_deref()), Some(Ident::Other { text: true }));
                 let message = if text {
                     format!("{what} {path} is a text file without a #! line: exec fails with `exec format error`")
                 } else {

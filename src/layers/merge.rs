@@ -42,14 +42,14 @@ pub enum Resolved {
 
 pub struct MergedFs {
     layers: Vec<Arc<LayerIndex>>,
-    map: BTreeMap<String, Node>,
+    map: BTreeMap<Arc<str>, Node>,
     link_hops: usize,
 }
 
 impl MergedFs {
     /// Applies the layers in order (lowest first).
     pub fn merge(layers: Vec<Arc<LayerIndex>>, link_hops: usize) -> MergedFs {
-        let mut map: BTreeMap<String, Node> = BTreeMap::new();
+        let mut map: BTreeMap<Arc<str>, Node> = BTreeMap::new();
         for (li, layer) in layers.iter().enumerate() {
             let refs = || {
                 layer.entries.iter().enumerate().map(move |(i, e)| {
@@ -73,7 +73,7 @@ impl MergedFs {
                 let content = match &e.kind {
                     NodeKind::Opaque | NodeKind::Whiteout => continue,
                     NodeKind::File => Some(at),
-                    NodeKind::Hardlink(target) => map.get(target).and_then(|n| n.content),
+                    NodeKind::Hardlink(target) => map.get(target.as_str()).and_then(|n| n.content),
                     _ => None,
                 };
                 if e.kind != NodeKind::Dir {
@@ -109,12 +109,12 @@ impl MergedFs {
 
     /// The stored path equal to `path` (borrowed from the view).
     pub fn key(&self, path: &str) -> Option<&str> {
-        self.map.get_key_value(path).map(|(k, _)| k.as_str())
+        self.map.get_key_value(path).map(|(k, _)| &**k)
     }
 
     /// Every path and node, in path order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, Node)> {
-        self.map.iter().map(|(p, n)| (p.as_str(), *n))
+        self.map.iter().map(|(p, n)| (&**p, *n))
     }
 
     pub fn len(&self) -> usize {
@@ -139,7 +139,7 @@ impl MergedFs {
                 continue;
             }
             let next = paths::join_normalised(&current, &comp);
-            let Some(node) = self.map.get(&next).copied() else {
+            let Some(node) = self.map.get(next.as_str()).copied() else {
                 if !pending.is_empty() && self.has_children(&next) {
                     // A directory no entry lists (writers may omit parents).
                     current = next;
@@ -167,7 +167,7 @@ impl MergedFs {
                 _ => current = next,
             }
         }
-        match self.map.get(&current) {
+        match self.map.get(current.as_str()) {
             Some(node) => Resolved::Found {
                 path: current,
                 node: *node,
@@ -202,19 +202,19 @@ fn entry_of(layers: &[Arc<LayerIndex>], at: FileRef) -> Option<&LayerEntry> {
 }
 
 /// Removes every path strictly below `dir`.
-fn remove_below(map: &mut BTreeMap<String, Node>, dir: &str) {
+fn remove_below(map: &mut BTreeMap<Arc<str>, Node>, dir: &str) {
     let prefix = if dir == "/" {
         "/".to_string()
     } else {
         format!("{dir}/")
     };
-    let doomed: Vec<String> = map
+    let doomed: Vec<Arc<str>> = map
         .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
         .take_while(|(p, _)| p.starts_with(&prefix))
-        .map(|(p, _)| p.clone())
+        .map(|(p, _)| Arc::clone(p))
         .collect();
     for p in doomed {
-        map.remove(&p);
+        map.remove(&*p);
     }
 }
 
@@ -227,7 +227,7 @@ mod tests {
             entries: entries
                 .iter()
                 .map(|(p, k)| LayerEntry {
-                    path: p.to_string(),
+                    path: (*p).into(),
                     kind: k.clone(),
                     mode: 0o755,
                     size: 0,

@@ -99,12 +99,12 @@ pub enum NodeKind {
 #[derive(Debug, Clone)]
 pub struct LayerEntry {
     /// Absolute image path (for whiteouts: the path deleted).
-    pub path: String,
+    pub path: std::sync::Arc<str>,
     pub kind: NodeKind,
     pub mode: u32,
     pub size: u64,
     /// For regular files that are executables or have a known magic.
-    pub ident: Option<Ident>,
+    pub ident: Option<Box<Ident>>,
     /// The bytes of the few small text files the judge reads (the dynamic
     /// linker's configuration); see [`keeps_content`].
     pub content: Option<Box<[u8]>>,
@@ -339,7 +339,7 @@ fn identify_pending(
         .collect();
     for (i, ident) in idents {
         if let Some(e) = entries.get_mut(i) {
-            e.ident = ident;
+            e.ident = ident.map(Box::new);
         }
     }
     pending.clear();
@@ -459,7 +459,7 @@ pub fn scan_stream<R: Read>(
                     }
                     cap.feed(&buf[..n]);
                 }
-                e.ident = cap.finish();
+                e.ident = cap.finish().map(Box::new);
             }
             budget.charge(&e)?;
             index.entries.push(e);
@@ -533,7 +533,7 @@ fn to_entry(entry: &tarwalk::Entry, warnings: &mut Vec<String>) -> LayerEntry {
         (path, kind)
     };
     LayerEntry {
-        path,
+        path: path.into(),
         kind,
         mode: entry.mode,
         size: entry.size,
@@ -579,11 +579,8 @@ mod tests {
     #[test]
     fn slice_scan_identifies_and_marks_whiteouts() {
         let idx = scan_slice(&sample(), &Limits::default(), Hashing::Never).unwrap();
-        let kinds: Vec<(&str, &NodeKind)> = idx
-            .entries
-            .iter()
-            .map(|e| (e.path.as_str(), &e.kind))
-            .collect();
+        let kinds: Vec<(&str, &NodeKind)> =
+            idx.entries.iter().map(|e| (&*e.path, &e.kind)).collect();
         assert_eq!(
             kinds,
             vec![
@@ -595,7 +592,10 @@ mod tests {
                 ("/bin/sh", &NodeKind::Symlink("busybox".into())),
             ]
         );
-        assert!(matches!(idx.entries[1].ident, Some(Ident::Script(_))));
+        assert!(matches!(
+            idx.entries[1].ident.as_deref(),
+            Some(Ident::Script(_))
+        ));
         assert_eq!(idx.entries[2].ident, None);
     }
 

@@ -273,7 +273,7 @@ impl Source {
         let walked = tarwalk::walk(&mut input, limits, |entry, body| {
             let name = member_key(&entry.path);
             let mut e = scan::LayerEntry {
-                path: paths::normalise(&entry.path),
+                path: paths::normalise(&entry.path).into(),
                 kind: NodeKind::Other,
                 mode: entry.mode,
                 size: entry.size,
@@ -317,7 +317,7 @@ impl Source {
                             }
                             cap.feed(&buf[..n]);
                         }
-                        e.ident = cap.finish();
+                        e.ident = cap.finish().map(Box::new);
                     }
                 }
                 EntryKind::Dir => e.kind = NodeKind::Dir,

@@ -87,11 +87,11 @@ pub fn single_file(name: &str, bytes: &[u8], mode: u32, limits: &Limits) -> Laye
     }
     LayerIndex {
         entries: vec![LayerEntry {
-            path,
+            path: path.into(),
             kind: NodeKind::File,
             mode,
             size: bytes.len() as u64,
-            ident,
+            ident: ident.map(Box::new),
             content: None,
         }],
         compression: Some(Compression::None),
@@ -190,7 +190,7 @@ pub fn scan_dir(root: &Path, limits: &Limits) -> Result<LayerIndex, String> {
             files.push((index.entries.len(), item.path().to_path_buf()));
         }
         let entry = LayerEntry {
-            path,
+            path: path.into(),
             kind,
             mode: mode_of(&meta),
             size: meta.len(),
@@ -211,7 +211,7 @@ pub fn scan_dir(root: &Path, limits: &Limits) -> Result<LayerIndex, String> {
         match r {
             Ok(got) => {
                 if let Some(e) = index.entries.get_mut(i) {
-                    e.ident = got.ident;
+                    e.ident = got.ident.map(Box::new);
                     e.content = got.content;
                 }
             }
@@ -378,15 +378,15 @@ mod tests {
         let root = dir.canonicalize().unwrap();
         let idx = scan_dir(&root, &Limits::default()).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
-        let run = idx.entries.iter().find(|e| e.path == "/bin/run").unwrap();
+        let run = idx.entries.iter().find(|e| &*e.path == "/bin/run").unwrap();
         assert!(
-            matches!(run.ident, Some(Ident::Script(_))),
+            matches!(run.ident.as_deref(), Some(Ident::Script(_))),
             "{:?}",
             run.ident
         );
         #[cfg(unix)]
         {
-            let etc = idx.entries.iter().find(|e| e.path == "/etc").unwrap();
+            let etc = idx.entries.iter().find(|e| &*e.path == "/etc").unwrap();
             assert_eq!(etc.kind, NodeKind::Symlink("/etc".into()));
             assert!(!idx.entries.iter().any(|e| e.path.starts_with("/etc/")));
         }
