@@ -28,6 +28,11 @@ pub struct Limits {
     /// ([`crate::layers::scan::entry_cost`]). Bounds what a small compressed
     /// layer of many long names can make archscan hold.
     pub index_bytes: u64,
+    /// Most memory the indexes of all layers alive at once may take (every
+    /// input of the run), charged while they are built.
+    pub index_bytes_total: u64,
+    /// What they take now (shared by clones of these limits).
+    pub index_meter: crate::layers::scan::IndexMeter,
     /// Caps of executable identification.
     pub ident: IdentLimits,
 }
@@ -45,6 +50,8 @@ impl Default for Limits {
             link_hops: 40,
             layer_bytes: 1 << 40,
             index_bytes: 192 << 20,
+            index_bytes_total: 224 << 20,
+            index_meter: Default::default(),
             ident: IdentLimits::default(),
         }
     }

@@ -141,10 +141,36 @@ pub fn entry_cost(e: &LayerEntry) -> u64 {
     (e.path.len() + link + content + fixed) as u64
 }
 
-/// The running cost of one index against [`Limits::index_bytes`].
+/// The running cost of one index against [`Limits::index_bytes`], also
+/// charged to the run's [`IndexMeter`] against [`Limits::index_bytes_total`]
+/// so that many hostile layers cannot add up. The charge is given back when
+/// the budget is dropped: a finished index holds its budget
+/// (`LayerIndex::held`) for as long as it lives.
+#[derive(Debug)]
 pub struct IndexBudget {
     used: u64,
     cap: u64,
+    total_cap: u64,
+    meter: IndexMeter,
+}
+
+/// What every index alive in this run takes, shared by the parallel scans.
+#[derive(Debug, Clone, Default)]
+pub struct IndexMeter(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl IndexMeter {
+    /// Bytes charged by the indexes alive now.
+    pub fn in_use(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for IndexBudget {
+    fn drop(&mut self) {
+        self.meter
+            .0
+            .fetch_sub(self.used, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl IndexBudget {
@@ -152,6 +178,8 @@ impl IndexBudget {
         IndexBudget {
             used: 0,
             cap: limits.index_bytes,
+            total_cap: limits.index_bytes_total,
+            meter: limits.index_meter.clone(),
         }
     }
 
@@ -163,10 +191,21 @@ impl IndexBudget {
     /// Charges other bytes kept while walking (JSON members of a stream).
     pub fn charge_bytes(&mut self, n: u64) -> Result<(), String> {
         self.used = self.used.saturating_add(n);
+        let total = self
+            .meter
+            .0
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed)
+            .saturating_add(n);
         if self.used > self.cap {
             return Err(format!(
                 "what archscan keeps of these entries would take more than {} bytes (paths, link targets, small files; limit)",
                 self.cap
+            ));
+        }
+        if total > self.total_cap {
+            return Err(format!(
+                "what archscan keeps of all layers together would take more than {} bytes (paths, link targets, small files; limit)",
+                self.total_cap
             ));
         }
         Ok(())
@@ -182,6 +221,8 @@ pub struct LayerIndex {
     pub digest: Option<Digest>,
     /// Problems that did not stop the walk (odd whiteouts…).
     pub warnings: Vec<String>,
+    /// The memory charge of this index, given back when it is dropped.
+    pub held: Option<IndexBudget>,
 }
 
 /// Why a layer could not be read.
@@ -308,6 +349,7 @@ pub fn scan_slice_released(
     // The index lives until the image is judged: give back the growth slack.
     index.entries.shrink_to_fit();
     index.digest = digest;
+    index.held = Some(budget);
     Ok(index)
 }
 
@@ -430,6 +472,7 @@ pub fn scan_stream<R: Read>(
         compression: Some(compression),
         ..LayerIndex::default()
     };
+    let held;
     {
         let decoded = decoder(BufReader::with_capacity(64 * 1024, &mut tap), compression)
             .map_err(|e| ScanError(e.to_string()))?;
@@ -465,6 +508,7 @@ pub fn scan_stream<R: Read>(
             index.entries.push(e);
             Ok(())
         })?;
+        held = Some(budget);
         // Drain what follows the tar's end (padding, trailing gzip members) so
         // the digest covers the whole blob.
         if hash {
@@ -477,6 +521,7 @@ pub fn scan_stream<R: Read>(
     }
     index.digest = tap.hasher.take().map(Hasher::finish);
     index.entries.shrink_to_fit();
+    index.held = held;
     Ok(index)
 }
 
@@ -666,6 +711,24 @@ mod tests {
         for n in names {
             assert_eq!(normalise_name(n), paths::normalise(n), "{n:?}");
         }
+    }
+
+    #[test]
+    fn index_memory_is_capped_across_layers_and_given_back() {
+        let limits = Limits {
+            index_bytes_total: 1000,
+            ..Limits::default()
+        };
+        let layer = sample();
+        let first = scan_slice(&layer, &limits, Hashing::Never).unwrap();
+        assert!(limits.index_meter.in_use() > 0);
+        // A second index alive at the same time goes over the total.
+        let err = scan_slice(&layer, &limits, Hashing::Never).unwrap_err();
+        assert!(err.0.contains("all layers together"), "{}", err.0);
+        // The failed scan gave its charge back, and so does a dropped index.
+        drop(first);
+        assert_eq!(limits.index_meter.in_use(), 0);
+        assert!(scan_slice(&layer, &limits, Hashing::Never).is_ok());
     }
 
     #[test]

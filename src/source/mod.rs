@@ -376,7 +376,10 @@ impl Source {
                 small,
                 layers,
                 sizes,
-                outer: Arc::new(outer),
+                outer: Arc::new(LayerIndex {
+                    held: Some(budget),
+                    ..outer
+                }),
             },
         })
     }

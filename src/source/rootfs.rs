@@ -97,6 +97,7 @@ pub fn single_file(name: &str, bytes: &[u8], mode: u32, limits: &Limits) -> Laye
         compression: Some(Compression::None),
         digest: None,
         warnings,
+        held: None,
     }
 }
 
@@ -227,6 +228,7 @@ pub fn scan_dir(root: &Path, limits: &Limits) -> Result<LayerIndex, String> {
             .warnings
             .push(format!("…and {more} more paths skipped the same way"));
     }
+    index.held = Some(budget);
     Ok(index)
 }
 
