@@ -520,6 +520,19 @@ impl<'l> Capture<'l> {
         self.wanted.retain(|&(_, e)| e > self.pos);
     }
 
+    /// Feeds the rest of the file from `r` (the body after what was fed
+    /// already), reading only while the capture wants more.
+    pub fn feed_from(&mut self, r: &mut dyn std::io::Read, buf: &mut [u8]) -> std::io::Result<()> {
+        while self.wants_more() {
+            let n = r.read(buf)?;
+            if n == 0 {
+                break;
+            }
+            self.feed(&buf[..n]);
+        }
+        Ok(())
+    }
+
     /// Identifies the file from what was kept. Call after the last byte.
     pub fn finish(self) -> Option<Ident> {
         if self.candidate == Some(false) {

@@ -493,15 +493,8 @@ pub fn scan_stream<R: Read>(
                 e.content = Some(all.into());
             } else if e.kind == NodeKind::File {
                 let mut cap = Capture::new(entry.size, e.exec_bit(), &limits.ident);
-                while cap.wants_more() {
-                    let n = body
-                        .read(&mut buf)
-                        .map_err(|err| format!("read failed inside this file: {err}"))?;
-                    if n == 0 {
-                        break;
-                    }
-                    cap.feed(&buf[..n]);
-                }
+                cap.feed_from(body, &mut buf)
+                    .map_err(|err| format!("read failed inside this file: {err}"))?;
                 e.ident = cap.finish().map(Box::new);
             }
             budget.charge(&e)?;

@@ -308,15 +308,8 @@ impl Source {
                     } else {
                         let mut cap = Capture::new(entry.size, e.exec_bit(), &limits.ident);
                         cap.feed(&head);
-                        while cap.wants_more() {
-                            let n = body
-                                .read(&mut buf)
-                                .map_err(|err| format!("read failed: {err}"))?;
-                            if n == 0 {
-                                break;
-                            }
-                            cap.feed(&buf[..n]);
-                        }
+                        cap.feed_from(body, &mut buf)
+                            .map_err(|err| format!("read failed: {err}"))?;
                         e.ident = cap.finish().map(Box::new);
                     }
                 }
