@@ -1273,9 +1273,16 @@ fn many_entries(n: usize) -> Vec<u8> {
     for _ in 0..PER {
         block.extend_from_slice(&hdr);
     }
-    let member = compress(&block, Comp::Gzip);
-    let mut out = Vec::new();
-    for _ in 0..n / PER {
+    repeated_gzip(&block, n / PER)
+}
+
+/// A gzip layer made of `copies` identical gzip members of `block` (tar
+/// entries without an end), then one member with a script and the end of
+/// the tar: a small input that decompresses to very many entries.
+fn repeated_gzip(block: &[u8], copies: usize) -> Vec<u8> {
+    let member = compress(block, Comp::Gzip);
+    let mut out = Vec::with_capacity(member.len() * copies);
+    for _ in 0..copies {
         out.extend_from_slice(&member);
     }
     out.extend_from_slice(&compress(
@@ -1295,16 +1302,7 @@ fn long_names(n: usize) -> Vec<u8> {
     for _ in 0..PER {
         push_entry(&mut block, &file(&name, b"", 0o644));
     }
-    let member = compress(&block, Comp::Gzip);
-    let mut out = Vec::new();
-    for _ in 0..n / PER {
-        out.extend_from_slice(&member);
-    }
-    out.extend_from_slice(&compress(
-        &tar(&[file("app/run", b"#!/bin/sh\n", 0o755)]),
-        Comp::Gzip,
-    ));
-    out
+    repeated_gzip(&block, n / PER)
 }
 
 /// A zstd stream of a tar of `n` JSON-looking members of 16 MiB each
