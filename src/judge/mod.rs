@@ -86,6 +86,7 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
     // Windows images name programs by drive paths (`C:\\app\\x.exe`) that
     // their layers store under `Files/`: judged by their PE files instead.
     let windows = s.declared.is_some_and(|d| d.os == Os::Windows);
+    let mut shell_command = None;
     let resolution = (!s.argv.is_empty() && !windows)
         .then(|| entrypoint::resolve(s.fs, &s.argv, &search_path, &workdir));
     if windows && !s.argv.is_empty() {
@@ -114,6 +115,7 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
                 let r2 = entrypoint::resolve(s.fs, &inner, &search_path, &workdir);
                 findings.extend(entrypoint_findings(s, &r2, "the command `sh -c` runs"));
                 runs.extend(what_runs(s, &r2));
+                shell_command = Some(Box::new(entrypoint_report(s, &r2)));
             }
         }
     }
@@ -122,8 +124,9 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
         findings.extend(judge_what_runs(s, r, &libcs));
     }
     let majority = majority_platform(&natives, s.declared.map(|d| &d.os));
+    // The workload: for `sh -c "exec app"`, the app rather than the shell.
     let real_platform = runs
-        .first()
+        .last()
         .and_then(|r| diagnose::code_platform(r.ident))
         .or_else(|| majority.as_ref().map(|(p, _)| p.clone()));
     if runs.is_empty() && resolution.is_none() && !natives.is_empty() {
@@ -177,7 +180,10 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
     let verdict = Verdict::from_findings(&findings, !natives.is_empty());
     let runs_on = real_platform.as_ref().map(hosts_for).unwrap_or_default();
     let entrypoint = match &resolution {
-        Some(r) => Some(entrypoint_report(s, r)),
+        Some(r) => Some(EntrypointReport {
+            shell_command,
+            ..entrypoint_report(s, r)
+        }),
         // Windows: the command is reported as given, not resolved.
         None if !s.argv.is_empty() => Some(EntrypointReport {
             argv: s.argv.clone(),
@@ -186,6 +192,7 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
             kind: "other".into(),
             platform: None,
             chain: Vec::new(),
+            shell_command: None,
         }),
         None => None,
     };
@@ -893,6 +900,7 @@ fn entrypoint_report(s: &Subject<'_>, r: &Resolution) -> EntrypointReport {
         kind: kind.to_string(),
         platform: last_ident.and_then(|i| i.platforms().into_iter().next()),
         chain: r.chain.clone(),
+        shell_command: None,
     }
 }
 

@@ -91,6 +91,9 @@ pub struct EntrypointReport {
     pub platform: Option<Platform>,
     /// Every file on the way (links resolved), for the text report.
     pub chain: Vec<crate::judge::entrypoint::Step>,
+    /// For `sh -c "exec /app/server …"`: the first command of the string,
+    /// resolved the same way.
+    pub shell_command: Option<Box<EntrypointReport>>,
 }
 
 #[derive(Debug, Clone, Serialize)]

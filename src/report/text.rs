@@ -239,22 +239,11 @@ fn render_image(out: &mut String, img: &ImageReport, has_target: bool, style: St
             .collect::<Vec<_>>()
             .join(" ");
         let _ = writeln!(out, "  runs        {argv}");
-        let mut chain = Vec::new();
-        for step in &ep.chain {
-            match &step.resolved {
-                Some(r) if r != &step.path => {
-                    chain.push(format!("{} → {}", escape(&step.path), escape(r)))
-                }
-                _ => chain.push(escape(&step.path)),
-            }
+        if let Some(line) = exec_line(ep) {
+            let _ = writeln!(out, "  exec        {line}");
         }
-        let what = match (&ep.platform, ep.kind.as_str()) {
-            (Some(p), k) => format!("{} {p}", k.to_uppercase()),
-            (None, "missing") => "MISSING".to_string(),
-            (None, k) => k.to_string(),
-        };
-        if !chain.is_empty() {
-            let _ = writeln!(out, "  exec        {}  [{what}]", chain.join(" ⇒ "));
+        if let Some(line) = ep.shell_command.as_deref().and_then(exec_line) {
+            let _ = writeln!(out, "  then        {line}  (the command `sh -c` runs)");
         }
     } else {
         let _ = writeln!(out, "  runs        (no Entrypoint or Cmd)");
@@ -418,6 +407,27 @@ fn describe(ident: &crate::identify::Ident) -> String {
         Ident::Script(s) => format!("#! script for {}", escape(&s.interpreter)),
         Ident::Other { .. } => "not a known executable format".into(),
     }
+}
+
+/// The files on the way to what the kernel execs, and what that is.
+fn exec_line(ep: &super::EntrypointReport) -> Option<String> {
+    let chain: Vec<String> = ep
+        .chain
+        .iter()
+        .map(|step| match &step.resolved {
+            Some(r) if r != &step.path => format!("{} → {}", escape(&step.path), escape(r)),
+            _ => escape(&step.path),
+        })
+        .collect();
+    if chain.is_empty() {
+        return None;
+    }
+    let what = match (&ep.platform, ep.kind.as_str()) {
+        (Some(p), k) => format!("{} {p}", k.to_uppercase()),
+        (None, "missing") => "MISSING".to_string(),
+        (None, k) => k.to_string(),
+    };
+    Some(format!("{}  [{what}]", chain.join(" ⇒ ")))
 }
 
 /// Errors always; otherwise at most a few findings per rule.
