@@ -1676,6 +1676,42 @@ fn damaged_executables_are_judged_without_panics() {
     }
 }
 
+/// A damaged library is reported as such (`damaged-file`, a warning) and
+/// the image is still judged.
+#[test]
+fn damaged_library_is_a_warning_finding() {
+    let t = Tmp::new("damaged-finding");
+    let entries = vec![
+        file("app/run", b"#!/bin/sh\nexit 0\n", 0o755),
+        file("bin/sh", &elf_with_bad_segments(), 0o755),
+        file("app/lib.so", &elf_with_bad_segments(), 0o644),
+    ];
+    let p = t.write(
+        "damaged.tar",
+        &one_layer_image(&entries, &["/app/run"], Comp::None),
+    );
+    let r = run_both(&p);
+    assert_ne!(r.code, 2, "{}", r.all());
+    let findings = image0(&r)["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let damaged = |path: &str| {
+        findings
+            .iter()
+            .find(|f| f["rule"] == "damaged-file" && f["path"] == path)
+            .map(|f| f["severity"].as_str().unwrap_or("").to_string())
+    };
+    assert_eq!(
+        damaged("/app/lib.so").as_deref(),
+        Some("warning"),
+        "{}",
+        r.all()
+    );
+    // The shell the entrypoint script runs is what the kernel execs.
+    assert_eq!(damaged("/bin/sh").as_deref(), Some("error"), "{}", r.all());
+}
+
 // ---------------------------------------------------------------------------
 // Never writes
 // ---------------------------------------------------------------------------

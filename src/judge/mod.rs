@@ -156,6 +156,7 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
     }
     let run_paths: Vec<&str> = runs.iter().map(|r| r.path).collect();
     findings.extend(other_natives(s, &natives, &run_paths, &libcs));
+    findings.extend(damaged_files(s, &natives, &run_paths));
     if natives.is_empty() {
         findings.push(Finding::new(
             Rule::NoBinaries,
@@ -848,6 +849,40 @@ fn other_natives(
         )));
     }
     out
+}
+
+/// `damaged-file`: an ELF whose headers point past its end (truncated or
+/// corrupt). The image is still judged; what runs being damaged is an error.
+fn damaged_files(s: &Subject<'_>, natives: &[Native<'_>], runs: &[&str]) -> Vec<Finding> {
+    natives
+        .iter()
+        .filter(|n| matches!(n.ident, Ident::Elf(e) if e.damaged))
+        // Files under /usr/lib/debug keep headers whose data was stripped
+        // (they look truncated by design); noise and --ignore apply as for
+        // every other rule, never to what runs.
+        .filter(|n| {
+            runs.contains(&n.path)
+                || (diagnose::noise_category(n.path).is_none()
+                    && !s.ignore.iter().any(|g| g.is_match(n.path)))
+        })
+        .map(|n| {
+            let runs = runs.contains(&n.path);
+            with_layer(
+                s,
+                Finding::new(
+                    Rule::DamagedFile,
+                    diagnose::severity(runs),
+                    format!(
+                        "{}'s headers point past its end: the file is truncated or corrupt, and loading it fails",
+                        n.path
+                    ),
+                )
+                .path(n.path)
+                .hint("rebuild or re-download the file; check the step that copied it into the image"),
+                Some(n.at),
+            )
+        })
+        .collect()
 }
 
 /// An index advertising a platform that the config (or, without a config
