@@ -1038,15 +1038,14 @@ fn deep_index_nesting_stops_at_the_limit() {
 // Bombs
 // ---------------------------------------------------------------------------
 
-/// A gzip stream of a tar holding one file of `size` zero bytes (and an
-/// entrypoint script after it), made by repeating one compressed member of
-/// zeros, so that building it costs little.
-fn gzip_bomb(size: u64) -> Vec<u8> {
+/// A compressed tar holding one file of `size` zero bytes (and an
+/// entrypoint script after it), made by repeating one compressed member or
+/// frame of zeros, so that building it costs little (zstd frames of zeros
+/// are a few RLE blocks).
+fn bomb(size: u64, c: Comp) -> Vec<u8> {
     const CHUNK: usize = 8 << 20;
-    let mut head = Vec::new();
-    head.extend_from_slice(&header(b"zeros", b'0', 0o644, size, b""));
-    let mut out = compress(&head, Comp::Gzip);
-    let zeros = compress(&vec![0u8; CHUNK], Comp::Gzip);
+    let mut out = compress(&header(b"zeros", b'0', 0o644, size, b""), c);
+    let zeros = compress(&vec![0u8; CHUNK], c);
     let mut left = size;
     while left >= CHUNK as u64 {
         out.extend_from_slice(&zeros);
@@ -1056,26 +1055,16 @@ fn gzip_bomb(size: u64) -> Vec<u8> {
     pad(&mut tail);
     push_entry(&mut tail, &file("app/run", b"#!/bin/sh\n", 0o755));
     tail.extend_from_slice(&[0u8; 1024]);
-    out.extend_from_slice(&compress(&tail, Comp::Gzip));
+    out.extend_from_slice(&compress(&tail, c));
     out
 }
 
-/// The same with zstd (each frame of zeros is a few RLE blocks).
+fn gzip_bomb(size: u64) -> Vec<u8> {
+    bomb(size, Comp::Gzip)
+}
+
 fn zstd_bomb(size: u64) -> Vec<u8> {
-    const CHUNK: usize = 8 << 20;
-    let mut out = compress(&header(b"zeros", b'0', 0o644, size, b""), Comp::Zstd);
-    let zeros = compress(&vec![0u8; CHUNK], Comp::Zstd);
-    let mut left = size;
-    while left >= CHUNK as u64 {
-        out.extend_from_slice(&zeros);
-        left -= CHUNK as u64;
-    }
-    let mut tail = vec![0u8; left as usize];
-    pad(&mut tail);
-    push_entry(&mut tail, &file("app/run", b"#!/bin/sh\n", 0o755));
-    tail.extend_from_slice(&[0u8; 1024]);
-    out.extend_from_slice(&compress(&tail, Comp::Zstd));
-    out
+    bomb(size, Comp::Zstd)
 }
 
 /// Bomb size in the test suite (a debug build inflates slowly); the measure
