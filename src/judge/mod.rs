@@ -1,6 +1,7 @@
 //! The judge: pure functions over one image's merged filesystem and its
 //! declared metadata. It resolves what runs, lists the native files, applies
-//! each rule (a small function returning findings) and gives the verdict.
+//! each rule (a small function returning findings); the verdict follows from
+//! the findings (`Verdict::from_findings`).
 //! Nothing here reads bytes; new rules never touch the readers.
 
 pub mod diagnose;
@@ -13,7 +14,7 @@ use crate::identify::Ident;
 use crate::layers::merge::{FileRef, MergedFs};
 use crate::paths;
 use crate::platform::{Arch, Os, Platform, ALL_ARCHES};
-use crate::report::{BinaryReport, EntrypointReport, Verdict};
+use crate::report::{BinaryReport, EntrypointReport};
 use diagnose::Compat;
 use entrypoint::{Resolution, Stop};
 
@@ -56,7 +57,6 @@ pub struct Judgement {
     pub platforms: BTreeMap<String, usize>,
     pub binaries: Vec<BinaryReport>,
     pub findings: Vec<Finding>,
-    pub verdict: Verdict,
 }
 
 /// One native file of the merged view.
@@ -178,7 +178,6 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
             .then(a.rule.cmp(&b.rule))
             .then(a.path.cmp(&b.path))
     });
-    let verdict = Verdict::from_findings(&findings, !natives.is_empty());
     let runs_on = real_platform.as_ref().map(hosts_for).unwrap_or_default();
     let entrypoint = match &resolution {
         Some(r) => Some(EntrypointReport {
@@ -204,7 +203,6 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
         platforms,
         binaries,
         findings,
-        verdict,
     }
 }
 
