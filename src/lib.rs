@@ -20,6 +20,7 @@ pub mod paths;
 pub mod platform;
 pub mod progress;
 pub mod report;
+pub mod rules;
 pub mod source;
 pub mod tarwalk;
 

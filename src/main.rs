@@ -116,7 +116,8 @@ fn write_stdout(bytes: &[u8]) -> Result<(), String> {
     }
 }
 
-/// `completions SHELL` and `man`: generated from the clap definition.
+/// `completions SHELL` and `man` (generated from the clap definition and the
+/// rule definitions), `rules` and `explain RULE`.
 fn helper(command: &Command) -> ExitCode {
     let mut cmd = Cli::command();
     let mut buf: Vec<u8> = Vec::new();
@@ -129,7 +130,16 @@ fn helper(command: &Command) -> ExitCode {
                 eprintln!("archscan: cannot render the man page: {e}");
                 return ExitCode::from(2);
             }
+            buf.extend_from_slice(cli::man_rules_section().as_bytes());
         }
+        Command::Rules => buf.extend_from_slice(cli::rules_list().as_bytes()),
+        Command::Explain { rule } => match archscan::rules::Rule::from_id(rule) {
+            Some(r) => buf.extend_from_slice(r.def().explain().as_bytes()),
+            None => {
+                eprintln!("archscan: {}", cli::unknown_rule(rule));
+                return ExitCode::from(2);
+            }
+        },
     }
     match write_stdout(&buf) {
         Ok(()) => ExitCode::SUCCESS,

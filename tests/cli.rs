@@ -237,10 +237,13 @@ fn sarif_is_valid_and_carries_the_findings() {
     let driver = &run0["tool"]["driver"];
     assert_eq!(driver["name"], "archscan");
     let rules = driver["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), archscan::findings::ALL_RULES.len());
-    for (rule, desc) in archscan::findings::ALL_RULES.iter().zip(rules) {
-        assert_eq!(desc["id"], rule.id());
-        assert_eq!(desc["shortDescription"]["text"], rule.summary());
+    assert_eq!(rules.len(), archscan::rules::DEFS.len());
+    for (rule, desc) in archscan::rules::DEFS.iter().zip(rules) {
+        assert_eq!(desc["id"], rule.id);
+        assert_eq!(desc["shortDescription"]["text"], rule.summary);
+        // Real help for code-scanning UIs: why, detection and fix.
+        assert_eq!(desc["help"]["markdown"], rule.help_markdown());
+        assert!(desc["help"]["text"].as_str().unwrap().contains(rule.fix));
     }
     let results = run0["results"].as_array().unwrap();
     let hit = results
