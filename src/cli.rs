@@ -199,6 +199,8 @@ impl Cli {
             verify: self.verify,
             ignore,
             limits: Limits::default(),
+            meter: Default::default(),
+            progress: Default::default(),
         })
     }
 

@@ -29,10 +29,9 @@ pub struct Limits {
     /// layer of many long names can make archscan hold.
     pub index_bytes: u64,
     /// Most memory the indexes of all layers alive at once may take (every
-    /// input of the run), charged while they are built.
+    /// input of the run), charged while they are built to the run's
+    /// [`crate::meter::Meter`].
     pub index_bytes_total: u64,
-    /// What they take now (shared by clones of these limits).
-    pub index_meter: crate::layers::scan::IndexMeter,
     /// Caps of executable identification.
     pub ident: IdentLimits,
 }
@@ -51,7 +50,6 @@ impl Default for Limits {
             layer_bytes: 1 << 40,
             index_bytes: 192 << 20,
             index_bytes_total: 224 << 20,
-            index_meter: Default::default(),
             ident: IdentLimits::default(),
         }
     }

@@ -2,6 +2,7 @@
 //! input, render, and exit with the code the reports and the `--fail-on`
 //! policy give. `completions` and `man` print what packagers install.
 
+mod bars;
 mod cli;
 
 use std::io::{IsTerminal, Write};
@@ -25,7 +26,10 @@ fn main() -> ExitCode {
             .build_global();
     }
     let opts = match cli.scan_options() {
-        Ok(o) => o,
+        Ok(o) => archscan::ScanOptions {
+            progress: bars::reporter(),
+            ..o
+        },
         Err(e) => {
             eprintln!("archscan: {e}");
             return ExitCode::from(2);

@@ -1791,7 +1791,7 @@ fn scans_never_write() {
 // ---------------------------------------------------------------------------
 
 fn walk_err(data: &[u8], limits: &Limits) -> String {
-    use archscan::tarwalk::{walk, SliceInput, StreamInput};
+    use archscan::archive::tar::{walk, SliceInput, StreamInput};
     let a = walk(&mut SliceInput::new(data), limits, |_, _| Ok(()))
         .expect_err("slice walk should fail")
         .to_string();
@@ -1866,9 +1866,14 @@ fn limit_layer_bytes() {
         ..Limits::default()
     };
     for c in [Comp::Gzip, Comp::Zstd] {
-        let e = scan_slice(&compress(&layer, c), &limits, Hashing::Never)
-            .unwrap_err()
-            .0;
+        let e = scan_slice(
+            &compress(&layer, c),
+            &limits,
+            &archscan::meter::Meter::default(),
+            Hashing::Never,
+        )
+        .unwrap_err()
+        .0;
         assert!(e.contains("more than 65536 bytes (limit)"), "{c:?}: {e}");
     }
 }
@@ -1885,15 +1890,26 @@ fn limit_index_bytes() {
         ..Limits::default()
     };
     for c in [Comp::None, Comp::Gzip] {
-        let e = scan_slice(&compress(&layer, c), &limits, Hashing::Never)
-            .unwrap_err()
-            .0;
+        let e = scan_slice(
+            &compress(&layer, c),
+            &limits,
+            &archscan::meter::Meter::default(),
+            Hashing::Never,
+        )
+        .unwrap_err()
+        .0;
         assert!(
             e.contains("more than 10000 bytes") && e.contains("limit"),
             "{c:?}: {e}"
         );
     }
-    assert!(scan_slice(&layer, &Limits::default(), Hashing::Never).is_ok());
+    assert!(scan_slice(
+        &layer,
+        &Limits::default(),
+        &archscan::meter::Meter::default(),
+        Hashing::Never
+    )
+    .is_ok());
     // JSON members kept from a stream count too.
     let docs: Vec<Ent> = (0..10)
         .map(|i| file(&format!("{i}.json"), &[b'{'; 3000], 0o644))
@@ -1903,8 +1919,14 @@ fn limit_index_bytes() {
 }
 
 fn catalog_of(data: &[u8], limits: &Limits) -> Result<archscan::image::Catalog, String> {
-    let src = archscan::source::Source::from_stream("mem", Box::new(data), limits)
-        .map_err(|e| e.to_string())?;
+    let src = archscan::source::Source::from_stream(
+        "mem",
+        Box::new(data),
+        limits,
+        &Default::default(),
+        &Default::default(),
+    )
+    .map_err(|e| e.to_string())?;
     archscan::image::catalog(&src, limits).map_err(|e| e.to_string())
 }
 
@@ -1995,7 +2017,13 @@ fn limit_link_hops() {
         };
         entries.push(symlink(&format!("l{i}"), &next));
     }
-    let idx = scan_slice(&tar(&entries), &Limits::default(), Hashing::Never).unwrap();
+    let idx = scan_slice(
+        &tar(&entries),
+        &Limits::default(),
+        &archscan::meter::Meter::default(),
+        Hashing::Never,
+    )
+    .unwrap();
     let fs = MergedFs::merge(vec![std::sync::Arc::new(idx)], 5);
     assert!(matches!(fs.resolve("/l0"), Resolved::TooManyLinks { .. }));
     assert!(matches!(fs.resolve("/l5"), Resolved::Found { .. }));

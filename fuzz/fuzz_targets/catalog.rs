@@ -13,7 +13,7 @@ mod common;
 
 fuzz_target!(|data: &[u8]| {
     let limits = common::limits();
-    let Ok(src) = Source::from_stream("fuzz", Box::new(data), &limits) else {
+    let Ok(src) = Source::from_stream("fuzz", Box::new(data), &limits, &Default::default(), &Default::default()) else {
         return;
     };
     let Ok(cat) = catalog(&src, &limits) else {
@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     for p in &cat.images {
         if let Planned::Image(plan) = p {
             for l in &plan.layers {
-                let _ = src.scan_layer(&l.member, &limits, Hashing::WhenDecoded);
+                let _ = src.scan_layer(&l.member, &limits, &archscan::meter::Meter::default(), Hashing::WhenDecoded);
             }
             let _ = plan.config.platform();
         }

@@ -5,7 +5,7 @@
 
 use std::io::Read;
 
-use archscan::tarwalk::{walk, Entry, SliceInput, StreamInput};
+use archscan::archive::tar::{walk, Entry, SliceInput, StreamInput};
 use libfuzzer_sys::fuzz_target;
 
 mod common;

@@ -21,86 +21,18 @@ use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::archive::bytes::file_mode;
+#[cfg(unix)]
+use crate::archive::bytes::stdin_file;
+pub use crate::archive::bytes::{map_file, Bytes};
+use crate::archive::tar::{self as tarwalk, EntryKind, SliceInput, StreamInput};
 use crate::error::{Error, Result};
 use crate::identify::Capture;
 use crate::layers::scan::{self, Compression, Hashing, LayerIndex, NodeKind, ScanError};
 use crate::limits::Limits;
+use crate::meter::{Budget, Meter};
 use crate::paths;
-use crate::tarwalk::{self, EntryKind, SliceInput, StreamInput};
-
-/// Bytes of a file: a memory map, or a plain read where mapping is impossible.
-pub enum Bytes {
-    Map(memmap2::Mmap),
-    Owned(Vec<u8>),
-}
-
-impl std::ops::Deref for Bytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Map(m) => m,
-            Bytes::Owned(v) => v,
-        }
-    }
-}
-
-impl Bytes {
-    /// Drops the pages of `start..end` from this process's resident set once
-    /// they have been scanned (a no-op for owned bytes). The bytes stay
-    /// readable: touching them again faults them back in from the page cache.
-    pub fn release(&self, start: usize, end: usize) {
-        #[cfg(unix)]
-        if let Bytes::Map(map) = self {
-            let end = end.min(map.len());
-            if start < end {
-                // SAFETY: the map is a shared, read-only mapping of a file.
-                // MADV_DONTNEED on such a mapping only unmaps the pages: a
-                // later read faults them back from the page cache with the
-                // same contents (the file's), so slices borrowed from the map,
-                // here or in another thread, still see the same bytes. (It is
-                // private anonymous or copy-on-write mappings where DONTNEED
-                // changes what memory reads as; this is neither.)
-                let _ = unsafe {
-                    map.unchecked_advise_range(
-                        memmap2::UncheckedAdvice::DontNeed,
-                        start,
-                        end - start,
-                    )
-                };
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = (start, end);
-    }
-}
-
-/// Maps a file read-only. Together with [`Bytes::release`], archscan's only
-/// `unsafe` code.
-pub fn map_file(file: &File, path: &Path) -> Result<Bytes> {
-    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
-    if meta.len() == 0 {
-        return Ok(Bytes::Owned(Vec::new()));
-    }
-    // SAFETY: the map is read-only and private to this process. Its contents
-    // are treated as untrusted bytes; the one hazard is another process
-    // truncating the file while it is mapped (SIGBUS). archscan is pointed at
-    // archives that are finished being written, as `tar` and `file` are.
-    match unsafe { memmap2::Mmap::map(file) } {
-        Ok(map) => {
-            #[cfg(unix)]
-            let _ = map.advise(memmap2::Advice::Random);
-            Ok(Bytes::Map(map))
-        }
-        // Not mappable (a special file): read it instead.
-        Err(_) => {
-            let mut v = Vec::new();
-            (&*file)
-                .read_to_end(&mut v)
-                .map_err(|e| Error::io(path, e))?;
-            Ok(Bytes::Owned(v))
-        }
-    }
-}
+use crate::progress::{Reporter, Task, TrackedReader};
 
 /// The shape of the outermost input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +80,8 @@ pub struct Source {
     /// The outer archive's compression.
     pub compression: Compression,
     members: Members,
+    /// The run's memory meter, charged by every layer index built here.
+    meter: Meter,
 }
 
 /// How much of a member may be read as JSON.
@@ -156,17 +90,26 @@ fn too_big(name: &str, size: u64, cap: usize) -> String {
 }
 
 impl Source {
-    /// Opens a file, a directory, or `-` for stdin.
-    pub fn open(path: &str, limits: &Limits) -> Result<Source> {
+    /// Opens a file, a directory, or `-` for stdin. Layer indexes built from
+    /// it are charged to `meter`; reading a stream is reported to `progress`.
+    pub fn open(path: &str, limits: &Limits, meter: &Meter, progress: &Reporter) -> Result<Source> {
         if path == "-" {
             // `archscan - < image.tar`: a regular file read from its start is
             // mapped like a named one; a pipe is streamed.
             #[cfg(unix)]
             if let Some((file, meta)) = stdin_file() {
-                return Source::from_file(path, Path::new(path), file, &meta, limits);
+                return Source::from_file(
+                    path,
+                    Path::new(path),
+                    file,
+                    &meta,
+                    limits,
+                    meter,
+                    progress,
+                );
             }
             let stdin = io::stdin();
-            return Source::from_stream(path, Box::new(stdin.lock()), limits);
+            return Source::from_stream(path, Box::new(stdin.lock()), limits, meter, progress);
         }
         let p = Path::new(path);
         let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
@@ -177,10 +120,11 @@ impl Source {
                 container: Container::Directory,
                 compression: Compression::None,
                 members: Members::Dir { root },
+                meter: meter.clone(),
             });
         }
         let file = File::open(p).map_err(|e| Error::io(p, e))?;
-        Source::from_file(path, p, file, &meta, limits)
+        Source::from_file(path, p, file, &meta, limits, meter, progress)
     }
 
     /// Opens a regular file: mapped when it is an uncompressed tar or a
@@ -191,6 +135,8 @@ impl Source {
         file: File,
         meta: &std::fs::Metadata,
         limits: &Limits,
+        meter: &Meter,
+        progress: &Reporter,
     ) -> Result<Source> {
         let bytes = map_file(&file, p)?;
         if bytes.is_empty() {
@@ -211,12 +157,13 @@ impl Source {
                 members: Members::Single {
                     index: Arc::new(index),
                 },
+                meter: meter.clone(),
             });
         }
         if compression != Compression::None {
             // Mapping reads nothing, so the file is still at its start.
             drop(bytes);
-            return Source::from_stream(path, Box::new(file), limits);
+            return Source::from_stream(path, Box::new(file), limits, meter, progress);
         }
         let ranges = index_mapped(path, &bytes, limits)?;
         Ok(Source {
@@ -224,13 +171,23 @@ impl Source {
             container: Container::Tar,
             compression,
             members: Members::Mapped { bytes, ranges },
+            meter: meter.clone(),
         })
     }
 
     /// Reads a one-way stream, keeping JSON members and scanning layers.
-    pub fn from_stream(display: &str, raw: Box<dyn Read + '_>, limits: &Limits) -> Result<Source> {
-        let progress = crate::progress::Progress::stream(display);
-        let mut buffered = BufReader::with_capacity(256 * 1024, progress.reader(raw));
+    pub fn from_stream(
+        display: &str,
+        raw: Box<dyn Read + '_>,
+        limits: &Limits,
+        meter: &Meter,
+        progress: &Reporter,
+    ) -> Result<Source> {
+        let tracked = TrackedReader {
+            inner: raw,
+            tracker: progress.start(display, Task::Stream),
+        };
+        let mut buffered = BufReader::with_capacity(256 * 1024, tracked);
         let first = io::BufRead::fill_buf(&mut buffered).map_err(|e| Error::io(display, e))?;
         let compression = Compression::sniff(first);
         if first.is_empty() {
@@ -256,6 +213,7 @@ impl Source {
                 members: Members::Single {
                     index: Arc::new(index),
                 },
+                meter: meter.clone(),
             });
         }
         let decoded = scan::decoder(buffered, compression).map_err(|e| Error::Format {
@@ -269,7 +227,7 @@ impl Source {
         let mut links: HashMap<String, String> = HashMap::new();
         let mut outer = LayerIndex::default();
         let mut buf = vec![0u8; 64 * 1024];
-        let mut budget = scan::IndexBudget::new(limits);
+        let mut budget = Budget::new(limits, meter);
         let walked = tarwalk::walk(&mut input, limits, |entry, body| {
             let name = member_key(&entry.path);
             let mut e = scan::LayerEntry {
@@ -295,15 +253,16 @@ impl Source {
                         let mut all = head;
                         body.read_to_end(&mut all)
                             .map_err(|err| format!("read failed: {err}"))?;
-                        budget.charge_bytes(all.len() as u64)?;
+                        budget.charge(all.len() as u64).map_err(|e| e.to_string())?;
                         small.insert(name, all);
                     } else if scan::looks_like_layer(&head)
                         || head.len() < 512 && head.iter().all(|&b| b == 0)
                     {
                         let chained = io::Cursor::new(head).chain(&mut *body);
-                        let scanned = scan::scan_stream(chained, limits, Hashing::WhenDecoded)
-                            .map(Arc::new)
-                            .map_err(|ScanError(s)| s);
+                        let scanned =
+                            scan::scan_stream(chained, limits, meter, Hashing::WhenDecoded)
+                                .map(Arc::new)
+                                .map_err(|ScanError(s)| s);
                         layers.insert(name, scanned);
                     } else {
                         let mut cap = Capture::new(entry.size, e.exec_bit(), &limits.ident);
@@ -327,7 +286,7 @@ impl Source {
                 }
                 _ => {}
             }
-            budget.charge(&e)?;
+            scan::charge(&mut budget, &e)?;
             outer.entries.push(e);
             Ok(())
         });
@@ -374,6 +333,7 @@ impl Source {
                     ..outer
                 }),
             },
+            meter: meter.clone(),
         })
     }
 
@@ -463,7 +423,7 @@ impl Source {
                 let release = |a: usize, b: usize| {
                     bytes.release(base.saturating_add(a), base.saturating_add(b))
                 };
-                scan::scan_slice_released(data, limits, hashing, &release)
+                scan::scan_slice_released(data, limits, &self.meter, hashing, &release)
                     .map(|l| Some(Arc::new(l)))
                     .map_err(|ScanError(s)| s)
             }
@@ -477,9 +437,11 @@ impl Source {
                     Err(e) => return Err(format!("cannot open {}: {e}", p.display())),
                 };
                 let bytes = map_file(&file, &p).map_err(|e| e.to_string())?;
-                scan::scan_slice_released(&bytes, limits, hashing, &|a, b| bytes.release(a, b))
-                    .map(|l| Some(Arc::new(l)))
-                    .map_err(|ScanError(s)| s)
+                scan::scan_slice_released(&bytes, limits, &self.meter, hashing, &|a, b| {
+                    bytes.release(a, b)
+                })
+                .map(|l| Some(Arc::new(l)))
+                .map_err(|ScanError(s)| s)
             }
             Members::Streamed { layers, sizes, .. } => match layers.get(name) {
                 Some(Ok(l)) => Ok(Some(Arc::clone(l))),
@@ -498,14 +460,14 @@ impl Source {
     pub fn scan_as_rootfs(&self, limits: &Limits) -> std::result::Result<Arc<LayerIndex>, String> {
         match &self.members {
             Members::Mapped { bytes, .. } => {
-                scan::scan_slice_released(bytes, limits, Hashing::Never, &|a, b| {
+                scan::scan_slice_released(bytes, limits, &self.meter, Hashing::Never, &|a, b| {
                     bytes.release(a, b)
                 })
                 .map(Arc::new)
                 .map_err(|ScanError(s)| s)
             }
             Members::Streamed { outer, .. } => Ok(Arc::clone(outer)),
-            Members::Dir { root } => rootfs::scan_dir(root, limits).map(Arc::new),
+            Members::Dir { root } => rootfs::scan_dir(root, limits, &self.meter).map(Arc::new),
             Members::Single { index } => Ok(Arc::clone(index)),
         }
     }
@@ -534,32 +496,6 @@ impl Source {
         let mut found: Vec<&String> = names.filter(|n| is_image_member(n)).collect();
         found.sort_unstable();
         found.first().map(|n| n.to_string())
-    }
-}
-
-/// Standard input as a file, when it is a regular file positioned at its
-/// start (a shell redirect); `None` for a pipe, a terminal or a socket.
-#[cfg(unix)]
-fn stdin_file() -> Option<(File, std::fs::Metadata)> {
-    use std::io::Seek;
-    use std::os::fd::AsFd;
-    let owned = io::stdin().as_fd().try_clone_to_owned().ok()?;
-    let mut file = File::from(owned);
-    let meta = file.metadata().ok()?;
-    (meta.is_file() && file.stream_position().ok()? == 0).then_some((file, meta))
-}
-
-/// Permission bits of a host file (0o755 where the platform has none).
-fn file_mode(meta: &std::fs::Metadata) -> u32 {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        meta.permissions().mode() & 0o7777
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        0o755
     }
 }
 

@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use crate::identify::{self, Ident};
 use crate::layers::scan::{self, Compression, LayerEntry, LayerIndex, NodeKind};
 use crate::limits::Limits;
+use crate::meter::{Budget, Meter};
 use crate::paths;
 
 /// Bytes of a file head read to decide whether it is worth identifying.
@@ -122,14 +123,14 @@ pub fn read_single<R: Read>(mut r: R, cap: u64) -> Result<Vec<u8>, String> {
 }
 
 /// Walks an unpacked root filesystem. `root` must be canonical.
-pub fn scan_dir(root: &Path, limits: &Limits) -> Result<LayerIndex, String> {
+pub fn scan_dir(root: &Path, limits: &Limits, meter: &Meter) -> Result<LayerIndex, String> {
     let mut index = LayerIndex {
         compression: Some(Compression::None),
         ..LayerIndex::default()
     };
     // (entry index, host path) of every regular file, read afterwards in parallel.
     let mut files: Vec<(usize, std::path::PathBuf)> = Vec::new();
-    let mut budget = scan::IndexBudget::new(limits);
+    let mut budget = Budget::new(limits, meter);
     let walker = walkdir::WalkDir::new(root)
         .follow_links(false)
         .min_depth(1)
@@ -198,7 +199,7 @@ pub fn scan_dir(root: &Path, limits: &Limits) -> Result<LayerIndex, String> {
             ident: None,
             content: None,
         };
-        budget.charge(&entry)?;
+        scan::charge(&mut budget, &entry)?;
         index.entries.push(entry);
     }
     let results: Vec<(usize, Result<FileRead, String>)> = files
@@ -378,7 +379,7 @@ mod tests {
             std::os::unix::fs::symlink("/etc", dir.join("etc")).unwrap();
         }
         let root = dir.canonicalize().unwrap();
-        let idx = scan_dir(&root, &Limits::default()).unwrap();
+        let idx = scan_dir(&root, &Limits::default(), &Meter::default()).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
         let run = idx.entries.iter().find(|e| &*e.path == "/bin/run").unwrap();
         assert!(
