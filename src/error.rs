@@ -1,7 +1,15 @@
-//! The library's one error type. Every variant names what the user needs to act:
-//! the archive, the member or layer, the path inside the image, what was wrong.
+//! The errors of opening an input and reading its image metadata: each
+//! variant names what the user needs to act — the archive, the member, what
+//! was wrong — and keeps the typed cause as its `source`. Errors of later
+//! stages are their own types: [`crate::archive::tar::TarError`],
+//! [`crate::layers::scan::ScanError`], [`crate::source::LayerError`],
+//! [`crate::image::PlanError`]; a cap that was reached is a
+//! [`crate::limits::Exceeded`] inside them.
 
 use std::path::PathBuf;
+
+use crate::archive::tar::TarError;
+use crate::image::PlanError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -12,40 +20,98 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("{archive}: {what}")]
-    Format { archive: String, what: String },
+    /// Nothing was saved (a failed `docker save`).
+    #[error("{archive}: the input is empty")]
+    Empty { archive: String },
 
-    #[error("{archive}: member {member}: {what}")]
-    Member {
+    /// A tar with no entry at all holds no image and no filesystem.
+    #[error("{archive}: the archive is empty: no tar entries (nothing to judge)")]
+    NoEntries { archive: String },
+
+    /// No tar header at the start: not an archive archscan reads.
+    #[error("{archive}: not an image archive: there is no tar header at its start ({}). archscan reads `docker save` tars, OCI archives and layouts (plain or gzip/zstd/xz-compressed), root filesystems and single programs", .source.problem)]
+    NotAnArchive {
+        archive: String,
+        #[source]
+        source: TarError,
+    },
+
+    /// The outer archive ends early: a copy or download not finished.
+    #[error("{archive}: {source}: the file is incomplete; check the copy or download")]
+    Truncated {
+        archive: String,
+        #[source]
+        source: TarError,
+    },
+
+    /// The outer archive is damaged or over a cap.
+    #[error("{archive}: {source}")]
+    Tar {
+        archive: String,
+        #[source]
+        source: TarError,
+    },
+
+    /// The outer compression cannot be decoded.
+    #[error("{archive}: {source}")]
+    Decoder {
+        archive: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A program read from a stream failed or is too large to hold.
+    #[error("{archive}: {what}")]
+    Program { archive: String, what: String },
+
+    #[error("{archive}: member {member}: {member} is {size} bytes, over the {cap}-byte limit for a JSON document")]
+    MemberTooBig {
         archive: String,
         member: String,
-        what: String,
+        size: u64,
+        cap: usize,
     },
 
-    #[error("{archive}: layer {layer}: {what}")]
-    Layer {
+    #[error("{archive}: member {member}: not a JSON document")]
+    NotJson { archive: String, member: String },
+
+    /// An OCI layout directory without its index.
+    #[error("{archive}: not an OCI image layout: there is no index.json in this directory")]
+    NoIndex { archive: String },
+
+    /// Image members without the manifest that lists them (written last).
+    #[error("{archive}: the archive has image members ({member}) but no manifest.json or index.json: it is incomplete or truncated")]
+    Incomplete { archive: String, member: String },
+
+    /// `index.json` or `manifest.json` cannot be read as the spec says.
+    #[error("{archive}: {document}: {source}")]
+    Plan {
         archive: String,
-        layer: String,
-        what: String,
+        document: &'static str,
+        #[source]
+        source: PlanError,
     },
-
-    #[error("{archive}: image {image}: {what}")]
-    Image {
-        archive: String,
-        image: String,
-        what: String,
-    },
-
-    #[error("limit reached: {0}")]
-    Limit(String),
-
-    #[error("{0}")]
-    Usage(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The cap of [`crate::limits::Limits`] reached, if that is why the
+    /// input is unreadable.
+    pub fn exceeded(&self) -> Option<crate::limits::Exceeded> {
+        match self {
+            Error::Tar { source, .. } | Error::Truncated { source, .. } => {
+                source.problem.exceeded()
+            }
+            Error::Plan { source, .. } => source.exceeded(),
+            Error::MemberTooBig { size, cap, .. } => Some(crate::limits::Exceeded::JsonBytes {
+                size: *size,
+                cap: *cap,
+            }),
+            _ => None,
+        }
+    }
+
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Io {
             path: path.into(),

@@ -54,3 +54,31 @@ impl Default for Limits {
         }
     }
 }
+
+/// A cap of [`Limits`] that an input reached: the typed reason inside every
+/// stage's "limit reached" error, so that callers and tests can tell which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Exceeded {
+    #[error("more than {0} entries (limit)")]
+    Entries(u64),
+    #[error("{what} of {size} bytes is over the limit of {cap}")]
+    Header {
+        what: &'static str,
+        size: u64,
+        cap: usize,
+    },
+    #[error("layer decompresses to more than {0} bytes (limit)")]
+    LayerBytes(u64),
+    #[error("what archscan keeps of these entries would take more than {0} bytes (paths, link targets, small files; limit)")]
+    IndexBytes(u64),
+    #[error("what archscan keeps of all layers together would take more than {0} bytes (paths, link targets, small files; limit)")]
+    IndexBytesTotal(u64),
+    #[error("JSON document of {size} bytes is over the {cap}-byte limit")]
+    JsonBytes { size: u64, cap: usize },
+    #[error("JSON nested {depth} levels deep, over the limit of {cap}")]
+    JsonDepth { depth: usize, cap: usize },
+    #[error("indexes nested more than {0} deep (limit)")]
+    IndexDepth(usize),
+    #[error("more than {0} manifests (limit)")]
+    Manifests(usize),
+}

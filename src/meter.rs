@@ -11,7 +11,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::limits::Limits;
+use crate::limits::{Exceeded, Limits};
 
 /// What every index alive in this run takes, shared by the parallel scans.
 #[derive(Debug, Clone, Default)]
@@ -22,15 +22,6 @@ impl Meter {
     pub fn in_use(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
-}
-
-/// Which cap a charge went over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum OverBudget {
-    #[error("what archscan keeps of these entries would take more than {0} bytes (paths, link targets, small files; limit)")]
-    One(u64),
-    #[error("what archscan keeps of all layers together would take more than {0} bytes (paths, link targets, small files; limit)")]
-    All(u64),
 }
 
 /// The running cost of one index.
@@ -54,7 +45,7 @@ impl Budget {
     }
 
     /// Charges `n` bytes kept; `Err` once over either cap.
-    pub fn charge(&mut self, n: u64) -> Result<(), OverBudget> {
+    pub fn charge(&mut self, n: u64) -> Result<(), Exceeded> {
         self.used = self.used.saturating_add(n);
         let total = self
             .meter
@@ -62,10 +53,10 @@ impl Budget {
             .fetch_add(n, Ordering::Relaxed)
             .saturating_add(n);
         if self.used > self.cap {
-            return Err(OverBudget::One(self.cap));
+            return Err(Exceeded::IndexBytes(self.cap));
         }
         if total > self.total_cap {
-            return Err(OverBudget::All(self.total_cap));
+            return Err(Exceeded::IndexBytesTotal(self.total_cap));
         }
         Ok(())
     }
@@ -92,8 +83,8 @@ mod tests {
         let mut a = Budget::new(&limits, &meter);
         let mut b = Budget::new(&limits, &meter);
         assert_eq!(a.charge(80), Ok(()));
-        assert_eq!(a.charge(30), Err(OverBudget::One(100)));
-        assert_eq!(b.charge(50), Err(OverBudget::All(150)));
+        assert_eq!(a.charge(30), Err(Exceeded::IndexBytes(100)));
+        assert_eq!(b.charge(50), Err(Exceeded::IndexBytesTotal(150)));
         drop(a);
         assert_eq!(meter.in_use(), 50);
         drop(b);

@@ -17,11 +17,11 @@ use crate::progress::Task;
 use crate::report::{self, Declared, ImageReport, Report, SourceInfo, Verdict};
 use crate::scheduler;
 use crate::select::{self, Selection};
-use crate::source::Source;
+use crate::source::{LayerError, Source};
 use crate::ScanOptions;
 
 /// A layer's scan: its index, or why it could not be read.
-type Scanned<'m> = HashMap<&'m str, Result<Arc<LayerIndex>, String>>;
+type Scanned<'m> = HashMap<&'m str, Result<Arc<LayerIndex>, LayerError>>;
 
 /// Scans one input and judges every image in it. Never fails: what could not
 /// be read is in `Report::errors` (and per image in `ImageReport::error`).
@@ -149,7 +149,7 @@ fn scan_layers<'m>(
         jobs,
         |m| match source.scan_layer(m, &opts.limits, hashing) {
             Ok(Some(l)) => Ok(l),
-            Ok(None) => Err("missing from the archive".to_string()),
+            Ok(None) => Err(LayerError::Missing),
             Err(e) => Err(e),
         },
         |size| {

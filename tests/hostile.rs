@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use archscan::digest::Digest;
-use archscan::limits::Limits;
+use archscan::limits::{Exceeded, Limits};
 use serde_json::{json, Value};
 
 // ---------------------------------------------------------------------------
@@ -1790,15 +1790,17 @@ fn scans_never_write() {
 // Every cap of `Limits`, lowered, through the library
 // ---------------------------------------------------------------------------
 
-fn walk_err(data: &[u8], limits: &Limits) -> String {
+fn walk_err(data: &[u8], limits: &Limits) -> archscan::archive::tar::TarError {
     use archscan::archive::tar::{walk, SliceInput, StreamInput};
     let a = walk(&mut SliceInput::new(data), limits, |_, _| Ok(()))
-        .expect_err("slice walk should fail")
-        .to_string();
+        .expect_err("slice walk should fail");
     let b = walk(&mut StreamInput::new(data), limits, |_, _| Ok(()))
-        .expect_err("stream walk should fail")
-        .to_string();
-    assert_eq!(a, b, "slice and stream walks disagree");
+        .expect_err("stream walk should fail");
+    assert_eq!(
+        a.to_string(),
+        b.to_string(),
+        "slice and stream walks disagree"
+    );
     a
 }
 
@@ -1814,7 +1816,7 @@ fn limit_entries() {
         ..Limits::default()
     };
     let e = walk_err(&data, &limits);
-    assert!(e.contains("more than 2 entries (limit)"), "{e}");
+    assert_eq!(e.problem.exceeded(), Some(Exceeded::Entries(2)), "{e}");
 }
 
 #[test]
@@ -1825,13 +1827,27 @@ fn limit_name_bytes() {
         ..Limits::default()
     };
     let e = walk_err(&data, &limits);
-    assert!(
-        e.contains("GNU long name of 301 bytes is over the limit of 200"),
+    assert_eq!(
+        e.problem.exceeded(),
+        Some(Exceeded::Header {
+            what: "GNU long name",
+            size: 301,
+            cap: 200
+        }),
         "{e}"
     );
     let data = tar(&[symlink("l", &"t".repeat(300))]);
     let e = walk_err(&data, &limits);
-    assert!(e.contains("GNU long link name"), "{e}");
+    assert!(
+        matches!(
+            e.problem.exceeded(),
+            Some(Exceeded::Header {
+                what: "GNU long link name",
+                ..
+            })
+        ),
+        "{e}"
+    );
 }
 
 #[test]
@@ -1848,8 +1864,13 @@ fn limit_pax_bytes() {
         ..Limits::default()
     };
     let e = walk_err(&data, &limits);
-    assert!(
-        e.contains("PAX header of 3000 bytes is over the limit of 1000"),
+    assert_eq!(
+        e.problem.exceeded(),
+        Some(Exceeded::Header {
+            what: "PAX header",
+            size: 3000,
+            cap: 1000
+        }),
         "{e}"
     );
 }
@@ -1872,9 +1893,12 @@ fn limit_layer_bytes() {
             &archscan::meter::Meter::default(),
             Hashing::Never,
         )
-        .unwrap_err()
-        .0;
-        assert!(e.contains("more than 65536 bytes (limit)"), "{c:?}: {e}");
+        .unwrap_err();
+        assert_eq!(
+            e.exceeded(),
+            Some(Exceeded::LayerBytes(65536)),
+            "{c:?}: {e}"
+        );
     }
 }
 
@@ -1896,10 +1920,10 @@ fn limit_index_bytes() {
             &archscan::meter::Meter::default(),
             Hashing::Never,
         )
-        .unwrap_err()
-        .0;
-        assert!(
-            e.contains("more than 10000 bytes") && e.contains("limit"),
+        .unwrap_err();
+        assert_eq!(
+            e.exceeded(),
+            Some(Exceeded::IndexBytes(10000)),
             "{c:?}: {e}"
         );
     }
@@ -1914,27 +1938,31 @@ fn limit_index_bytes() {
     let docs: Vec<Ent> = (0..10)
         .map(|i| file(&format!("{i}.json"), &[b'{'; 3000], 0o644))
         .collect();
-    let e = catalog_of(&tar(&docs), &limits).err().unwrap_or_default();
-    assert!(e.contains("more than 10000 bytes"), "{e}");
+    let e = catalog_of(&tar(&docs), &limits)
+        .err()
+        .expect("over the index cap");
+    assert_eq!(e.exceeded(), Some(Exceeded::IndexBytes(10000)), "{e}");
 }
 
-fn catalog_of(data: &[u8], limits: &Limits) -> Result<archscan::image::Catalog, String> {
+fn catalog_of(
+    data: &[u8],
+    limits: &Limits,
+) -> Result<archscan::image::Catalog, archscan::error::Error> {
     let src = archscan::source::Source::from_stream(
         "mem",
         Box::new(data),
         limits,
         &Default::default(),
         &Default::default(),
-    )
-    .map_err(|e| e.to_string())?;
-    archscan::image::catalog(&src, limits).map_err(|e| e.to_string())
+    )?;
+    archscan::image::catalog(&src, limits)
 }
 
-fn unreadable_errors(c: &archscan::image::Catalog) -> Vec<String> {
+fn unreadable_limits(c: &archscan::image::Catalog) -> Vec<Option<Exceeded>> {
     c.images
         .iter()
         .filter_map(|p| match p {
-            archscan::image::Planned::Unreadable(u) => Some(u.error.clone()),
+            archscan::image::Planned::Unreadable(u) => Some(u.error.exceeded()),
             _ => None,
         })
         .collect()
@@ -1943,25 +1971,30 @@ fn unreadable_errors(c: &archscan::image::Catalog) -> Vec<String> {
 #[test]
 fn limit_json_bytes_and_depth() {
     let img = small_image();
-    let errors = |limits: &Limits| match catalog_of(&img, limits) {
-        Ok(c) => unreadable_errors(&c).join("\n"),
-        Err(e) => e,
+    let limits_hit = |limits: &Limits| match catalog_of(&img, limits) {
+        Ok(c) => unreadable_limits(&c),
+        Err(e) => vec![e.exceeded()],
     };
     let limits = Limits {
         json_bytes: 100,
         ..Limits::default()
     };
-    let errs = errors(&limits);
+    let hits = limits_hit(&limits);
     assert!(
-        errs.contains("over the 100-byte limit for a JSON document"),
-        "{errs}"
+        hits.iter()
+            .any(|h| matches!(h, Some(Exceeded::JsonBytes { cap: 100, .. }))),
+        "{hits:?}"
     );
     let limits = Limits {
         json_depth: 2,
         ..Limits::default()
     };
-    let errs = errors(&limits);
-    assert!(errs.contains("levels deep, over the limit of 2"), "{errs}");
+    let hits = limits_hit(&limits);
+    assert!(
+        hits.iter()
+            .any(|h| matches!(h, Some(Exceeded::JsonDepth { cap: 2, .. }))),
+        "{hits:?}"
+    );
 }
 
 #[test]
@@ -1991,17 +2024,14 @@ fn limit_index_depth_and_manifests() {
         index_depth: 2,
         ..Limits::default()
     };
-    let errs = unreadable_errors(&catalog_of(&data, &limits).unwrap()).join("\n");
-    assert!(
-        errs.contains("indexes nested more than 2 deep (limit)"),
-        "{errs}"
-    );
+    let hits = unreadable_limits(&catalog_of(&data, &limits).unwrap());
+    assert!(hits.contains(&Some(Exceeded::IndexDepth(2))), "{hits:?}");
     let limits = Limits {
         manifests: 3,
         ..Limits::default()
     };
-    let errs = unreadable_errors(&catalog_of(&data, &limits).unwrap()).join("\n");
-    assert!(errs.contains("more than 3 manifests (limit)"), "{errs}");
+    let hits = unreadable_limits(&catalog_of(&data, &limits).unwrap());
+    assert!(hits.contains(&Some(Exceeded::Manifests(3))), "{hits:?}");
 }
 
 #[test]

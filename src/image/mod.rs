@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::digest::Digest;
 use crate::findings::{Finding, Rule, Severity};
-use crate::limits::Limits;
+use crate::limits::{Exceeded, Limits};
 use crate::platform::Platform;
 use crate::source::Source;
 
@@ -90,7 +90,7 @@ pub struct Unreadable {
     pub refs: Vec<String>,
     pub manifest_digest: Option<Digest>,
     pub index_platform: Option<Platform>,
-    pub error: String,
+    pub error: std::sync::Arc<PlanError>,
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +140,77 @@ pub struct Catalog {
     pub notes: Vec<Finding>,
 }
 
+/// Why an image's metadata (an index, a manifest, a config) cannot be read.
+/// The plan of such an image is [`Planned::Unreadable`], with this as its
+/// reason; an unreadable `index.json` or `manifest.json` makes the whole
+/// input unreadable.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The source could not give a member.
+    #[error(transparent)]
+    Source(Box<crate::error::Error>),
+    #[error(transparent)]
+    Json(#[from] json::JsonError),
+    #[error(transparent)]
+    Field(#[from] json::FieldError),
+    #[error(transparent)]
+    Digest(#[from] crate::digest::DigestError),
+    /// A blob or document that must be there is not.
+    #[error("{0}")]
+    Missing(String),
+    /// A document's shape is not what the spec says.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Limit(#[from] Exceeded),
+    /// An error inside a named document, entry or descriptor.
+    #[error("{context}: {source}")]
+    In {
+        context: String,
+        #[source]
+        source: Box<PlanError>,
+    },
+}
+
+impl PlanError {
+    /// This error inside a named context.
+    pub fn inside(self, context: impl std::fmt::Display) -> PlanError {
+        PlanError::In {
+            context: context.to_string(),
+            source: Box::new(self),
+        }
+    }
+
+    /// The cap of [`Limits`] reached, if that is why this is unreadable.
+    pub fn exceeded(&self) -> Option<Exceeded> {
+        match self.root() {
+            PlanError::Limit(e)
+            | PlanError::Json(json::JsonError::TooDeep(e) | json::JsonError::TooBig(e)) => Some(*e),
+            PlanError::Source(e) => e.exceeded(),
+            _ => None,
+        }
+    }
+
+    /// The innermost error, under every `In` context.
+    pub fn root(&self) -> &PlanError {
+        match self {
+            PlanError::In { source, .. } => source.root(),
+            other => other,
+        }
+    }
+}
+
+/// Puts an error inside a named context (`manifest.json: entry 3: …`).
+trait Within<T> {
+    fn within(self, context: impl std::fmt::Display) -> Result<T, PlanError>;
+}
+
+impl<T, E: Into<PlanError>> Within<T> for Result<T, E> {
+    fn within(self, context: impl std::fmt::Display) -> Result<T, PlanError> {
+        self.map_err(|e| e.into().inside(context))
+    }
+}
+
 const MT_OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const MT_DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 const MT_OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -151,28 +222,21 @@ const CONFIG_TYPES: &[&str] = &[
 
 /// Reads the input's metadata into image plans.
 pub fn catalog(source: &Source, limits: &Limits) -> crate::error::Result<Catalog> {
+    use crate::error::Error;
     let has_index = source.has("index.json");
     let has_manifest = source.has("manifest.json");
     let archive = source.display.clone();
-    let format_err = |what: String| crate::error::Error::Format {
-        archive: archive.clone(),
-        what,
-    };
     if !has_index && !has_manifest {
         let format = if source.is_single_file() {
             Format::Binary
         } else if source.is_dir() && source.has("oci-layout") {
-            return Err(format_err(
-                "not an OCI image layout: there is no index.json in this directory".into(),
-            ));
+            return Err(Error::NoIndex { archive });
         } else if source.is_dir() {
             Format::RootfsDir
         } else if let Some(member) = source.image_member() {
             // A truncated `docker save` loses manifest.json (written last):
             // what is left is not a root filesystem to judge.
-            return Err(format_err(format!(
-                "the archive has image members ({member}) but no manifest.json or index.json: it is incomplete or truncated"
-            )));
+            return Err(Error::Incomplete { archive, member });
         } else {
             Format::RootfsTar
         };
@@ -192,12 +256,19 @@ pub fn catalog(source: &Source, limits: &Limits) -> crate::error::Result<Catalog
         next_group: 0,
     };
     if has_index {
-        cx.read_index()
-            .map_err(|e| format_err(format!("index.json: {e}")))?;
+        cx.read_index().map_err(|source| Error::Plan {
+            archive: archive.clone(),
+            document: "index.json",
+            source,
+        })?;
     }
     if has_manifest {
         cx.read_docker_manifest(has_index)
-            .map_err(|e| format_err(format!("manifest.json: {e}")))?;
+            .map_err(|source| Error::Plan {
+                archive: archive.clone(),
+                document: "manifest.json",
+                source,
+            })?;
     }
     let format = match (source.is_dir(), has_index, has_manifest) {
         (true, _, _) => Format::OciLayout,
@@ -275,27 +346,27 @@ fn is_attestation(desc: &Value, annotations: &[(String, String)]) -> bool {
 }
 
 impl Cx<'_> {
-    fn read_json(&self, member: &str) -> Result<Option<(Vec<u8>, Value)>, String> {
+    fn read_json(&self, member: &str) -> Result<Option<(Vec<u8>, Value)>, PlanError> {
         let Some(bytes) = self
             .source
             .read_small(member, self.limits)
-            .map_err(|e| e.to_string())?
+            .map_err(|e| PlanError::Source(Box::new(e)))?
         else {
             return Ok(None);
         };
-        let v = json::parse(&bytes, self.limits).map_err(|e| format!("{member}: {e}"))?;
+        let v = json::parse(&bytes, self.limits).within(member)?;
         Ok(Some((bytes, v)))
     }
 
-    fn read_index(&mut self) -> Result<(), String> {
+    fn read_index(&mut self) -> Result<(), PlanError> {
         let (_, index) = self
             .read_json("index.json")?
-            .ok_or("index.json is missing")?;
+            .ok_or_else(|| PlanError::Missing("index.json is missing".into()))?;
         if !index.is_object() {
-            return Err(format!(
+            return Err(PlanError::Invalid(format!(
                 "expected an object, found {}",
                 json::type_name(&index)
-            ));
+            )));
         }
         let manifests = json::list(&index, "manifests")?;
         if manifests.is_empty() {
@@ -324,13 +395,13 @@ impl Cx<'_> {
         let names = Names::from_annotations(&annotations, parent);
         let platform = desc_platform(desc).or_else(|| parent_platform.cloned());
         let media_type = desc.get("mediaType").and_then(Value::as_str).unwrap_or("");
-        let unreadable = |names: &Names, digest: Option<Digest>, error: String| {
+        let unreadable = |names: &Names, digest: Option<Digest>, error: PlanError| {
             Planned::Unreadable(Unreadable {
                 name: names.name.clone(),
                 refs: names.refs.clone(),
                 manifest_digest: digest,
                 index_platform: desc_platform(desc),
-                error,
+                error: std::sync::Arc::new(error),
             })
         };
         let raw_digest = desc.get("digest").and_then(Value::as_str).unwrap_or("");
@@ -340,7 +411,7 @@ impl Cx<'_> {
                 self.images.push(unreadable(
                     &names,
                     None,
-                    format!("manifest descriptor: {e}"),
+                    PlanError::from(e).inside("manifest descriptor"),
                 ));
                 return;
             }
@@ -356,10 +427,7 @@ impl Cx<'_> {
             self.images.push(unreadable(
                 &names,
                 Some(digest),
-                format!(
-                    "indexes nested more than {} deep (limit)",
-                    self.limits.index_depth
-                ),
+                Exceeded::IndexDepth(self.limits.index_depth).into(),
             ));
             return;
         }
@@ -380,7 +448,7 @@ impl Cx<'_> {
             self.images.push(unreadable(
                 &names,
                 Some(digest),
-                format!("more than {} manifests (limit)", self.limits.manifests),
+                Exceeded::Manifests(self.limits.manifests).into(),
             ));
             return;
         }
@@ -401,7 +469,9 @@ impl Cx<'_> {
                 self.images.push(unreadable(
                     &names,
                     Some(digest.clone()),
-                    format!("the manifest blob {member} is missing from the archive"),
+                    PlanError::Missing(format!(
+                        "the manifest blob {member} is missing from the archive"
+                    )),
                 ));
                 return;
             }
@@ -428,8 +498,11 @@ impl Cx<'_> {
             let children = match json::list(&value, "manifests") {
                 Ok(c) => c,
                 Err(e) => {
-                    self.images
-                        .push(unreadable(&names, Some(digest), format!("{member}: {e}")));
+                    self.images.push(unreadable(
+                        &names,
+                        Some(digest),
+                        PlanError::from(e).inside(&member),
+                    ));
                     return;
                 }
             };
@@ -487,10 +560,10 @@ impl Cx<'_> {
         manifest: &Value,
         member: &str,
         mut findings: Vec<Finding>,
-    ) -> Result<Option<ImagePlan>, String> {
+    ) -> Result<Option<ImagePlan>, PlanError> {
         let config_desc = manifest
             .get("config")
-            .ok_or_else(|| format!("{member}: the manifest has no config"))?;
+            .ok_or_else(|| PlanError::Invalid(format!("{member}: the manifest has no config")))?;
         let config_type = config_desc
             .get("mediaType")
             .and_then(Value::as_str)
@@ -501,7 +574,7 @@ impl Cx<'_> {
                 .and_then(Value::as_str)
                 .unwrap_or(""),
         )
-        .map_err(|e| format!("{member}: config descriptor: {e}"))?;
+        .within(format!("{member}: config descriptor"))?;
         if !config_type.is_empty() && !CONFIG_TYPES.contains(&config_type) {
             self.notes.push(Finding::note(format!(
                 "skipped the artifact {member} (config media type `{config_type}`): not a container image"
@@ -510,7 +583,9 @@ impl Cx<'_> {
         }
         let config_member = config_digest.blob_path();
         let (bytes, config) = self.read_json(&config_member)?.ok_or_else(|| {
-            format!("the config blob {config_member} is missing from the archive")
+            PlanError::Missing(format!(
+                "the config blob {config_member} is missing from the archive"
+            ))
         })?;
         let actual = Digest::of(config_digest.algorithm(), &bytes);
         if actual != config_digest {
@@ -521,10 +596,10 @@ impl Cx<'_> {
                 &actual,
             ));
         }
-        let config = parse_config(&config).map_err(|e| format!("{config_member}: {e}"))?;
+        let config = parse_config(&config).within(&config_member)?;
         let mut layers = Vec::new();
         for (i, l) in json::list(manifest, "layers")
-            .map_err(|e| format!("{member}: {e}"))?
+            .within(member)?
             .iter()
             .enumerate()
         {
@@ -533,7 +608,7 @@ impl Cx<'_> {
                 .and_then(Value::as_str)
                 .map(str::to_string);
             let d = Digest::parse(l.get("digest").and_then(Value::as_str).unwrap_or(""))
-                .map_err(|e| format!("{member}: layer {i}: {e}"))?;
+                .within(format!("{member}: layer {i}"))?;
             let blob = d.blob_path();
             let mt = media_type.as_deref().unwrap_or("");
             let is_tar = mt.is_empty() || mt.contains(".tar") || mt.contains("layer.v1.tar");
@@ -552,7 +627,9 @@ impl Cx<'_> {
                 continue;
             }
             if !self.source.has(&blob) {
-                return Err(format!("layer {i} blob {blob} is missing from the archive"));
+                return Err(PlanError::Missing(format!(
+                    "layer {i} blob {blob} is missing from the archive"
+                )));
             }
             layers.push(LayerRef {
                 position: i,
@@ -578,42 +655,48 @@ impl Cx<'_> {
     /// Reads `manifest.json`. With `index_led`, images already planned from
     /// `index.json` are matched by config digest and only given their tags;
     /// entries that match nothing are reported as a disagreement and planned.
-    fn read_docker_manifest(&mut self, index_led: bool) -> Result<(), String> {
+    fn read_docker_manifest(&mut self, index_led: bool) -> Result<(), PlanError> {
         let (_, doc) = self
             .read_json("manifest.json")?
-            .ok_or("manifest.json is missing")?;
+            .ok_or_else(|| PlanError::Missing("manifest.json is missing".into()))?;
         let entries = match &doc {
             Value::Array(a) => a.as_slice(),
-            other => return Err(format!("expected a list, found {}", json::type_name(other))),
+            other => {
+                return Err(PlanError::Invalid(format!(
+                    "expected a list, found {}",
+                    json::type_name(other)
+                )))
+            }
         };
         for (n, entry) in entries.iter().enumerate() {
             let tags = json::opt_str_list(entry, "RepoTags")
-                .map_err(|e| format!("entry {n}: {e}"))?
+                .within(format!("entry {n}"))?
                 .unwrap_or_default();
             let names = Names {
                 name: tags.first().cloned(),
                 refs: tags.clone(),
             };
-            let unreadable = |error: String| {
+            let unreadable = |error: PlanError| {
                 Planned::Unreadable(Unreadable {
                     name: names.name.clone(),
                     refs: names.refs.clone(),
                     manifest_digest: None,
                     index_platform: None,
-                    error,
+                    error: std::sync::Arc::new(error),
                 })
             };
             let config_name = match json::opt_str(entry, "Config") {
                 Ok(Some(c)) => c.to_string(),
                 Ok(None) => {
-                    self.images.push(unreadable(format!(
+                    self.images.push(unreadable(PlanError::Invalid(format!(
                         "manifest.json entry {n} names no Config"
-                    )));
+                    ))));
                     continue;
                 }
                 Err(e) => {
-                    self.images
-                        .push(unreadable(format!("manifest.json entry {n}: {e}")));
+                    self.images.push(unreadable(
+                        PlanError::from(e).inside(format!("manifest.json entry {n}")),
+                    ));
                     continue;
                 }
             };
@@ -677,9 +760,9 @@ impl Cx<'_> {
                     }
                     None => {
                         if let Some(m) = missing.first() {
-                            self.images.push(unreadable(format!(
+                            self.images.push(unreadable(PlanError::Missing(format!(
                                 "{m} named by manifest.json is missing from the archive"
-                            )));
+                            ))));
                             continue;
                         }
                         self.notes.push(Finding::note(format!(
@@ -703,12 +786,14 @@ impl Cx<'_> {
         n: usize,
         config_name: &str,
         lenient: bool,
-    ) -> Result<(ImagePlan, Vec<String>), String> {
+    ) -> Result<(ImagePlan, Vec<String>), PlanError> {
         let config_member = crate::source::member_key(config_name.as_bytes());
         // crane and some podman versions name the config `sha256:<hex>`.
         let expect = digest_in_name(&config_member);
         let (bytes, config) = self.read_json(&config_member)?.ok_or_else(|| {
-            format!("the config {config_member} named by manifest.json is missing from the archive")
+            PlanError::Missing(format!(
+                "the config {config_member} named by manifest.json is missing from the archive"
+            ))
         })?;
         let mut findings = Vec::new();
         let actual = Digest::sha256_of(&bytes);
@@ -718,9 +803,9 @@ impl Cx<'_> {
                 findings.push(digest_mismatch("config", &config_member, e, &actual));
             }
         }
-        let config = parse_config(&config).map_err(|e| format!("{config_member}: {e}"))?;
+        let config = parse_config(&config).within(&config_member)?;
         let layer_names = json::opt_str_list(entry, "Layers")
-            .map_err(|e| format!("manifest.json entry {n}: {e}"))?
+            .within(format!("manifest.json entry {n}"))?
             .unwrap_or_default();
         let mut layers = Vec::new();
         let mut missing = Vec::new();
@@ -732,9 +817,9 @@ impl Cx<'_> {
                     missing.push(what);
                     continue;
                 }
-                return Err(format!(
+                return Err(PlanError::Missing(format!(
                     "{what} named by manifest.json is missing from the archive"
-                ));
+                )));
             }
             let in_name = digest_in_name(&member);
             let digest = in_name
@@ -797,12 +882,12 @@ fn digest_mismatch(what: &str, member: &str, want: &Digest, got: &Digest) -> Fin
 }
 
 /// Extracts what archscan needs from an image config.
-pub fn parse_config(v: &Value) -> Result<ImageConfig, String> {
+pub fn parse_config(v: &Value) -> Result<ImageConfig, PlanError> {
     if !v.is_object() {
-        return Err(format!(
+        return Err(PlanError::Invalid(format!(
             "the config should be an object, found {}",
             json::type_name(v)
-        ));
+        )));
     }
     let mut c = ImageConfig {
         os: json::opt_str(v, "os")?.map(str::to_string),
@@ -874,6 +959,10 @@ mod tests {
         assert_eq!(c.cmd, None);
         assert_eq!(c.layer_history, vec![Some("COPY app /app".to_string())]);
         let bad: Value = serde_json::from_str(r#"{"architecture":5}"#).unwrap();
-        assert!(parse_config(&bad).unwrap_err().contains("architecture"));
+        let err = parse_config(&bad).unwrap_err();
+        assert!(
+            matches!(err.root(), PlanError::Field(f) if f.key == "architecture"),
+            "{err}"
+        );
     }
 }

@@ -8,10 +8,12 @@ use std::io::{self, BufRead, BufReader, Read};
 use rayon::prelude::*;
 
 pub use crate::archive::decode::{decoder, Compression};
-use crate::archive::tar::{self as tarwalk, EntryKind, SliceInput, StreamInput, TarError};
+use crate::archive::tar::{
+    self as tarwalk, EntryKind, SliceInput, StreamInput, TarError, TarProblem, VisitError,
+};
 use crate::digest::{Digest, Hasher};
 use crate::identify::{self, Capture, Ident};
-use crate::limits::Limits;
+use crate::limits::{Exceeded, Limits};
 use crate::meter::{Budget, Meter};
 use crate::paths;
 
@@ -80,8 +82,8 @@ pub fn entry_cost(e: &LayerEntry) -> u64 {
 }
 
 /// Charges what the index keeps of one entry (its [`entry_cost`]).
-pub fn charge(budget: &mut Budget, e: &LayerEntry) -> Result<(), String> {
-    budget.charge(entry_cost(e)).map_err(|e| e.to_string())
+pub fn charge(budget: &mut Budget, e: &LayerEntry) -> Result<(), Exceeded> {
+    budget.charge(entry_cost(e))
 }
 
 /// Everything archscan keeps of a layer.
@@ -98,18 +100,49 @@ pub struct LayerIndex {
 }
 
 /// Why a layer could not be read.
-#[derive(Debug)]
-pub struct ScanError(pub String);
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// The tar walk stopped: damaged, truncated, or over a cap.
+    #[error(transparent)]
+    Tar(TarError),
+    /// The decoder failed under the walk: corrupt compressed data.
+    #[error("cannot decompress: {} ({})", decode_error(.0), .0)]
+    Decompress(TarError),
+    #[error("read failed: {0}")]
+    Read(#[source] io::Error),
+    /// The decoder could not be opened (an unsupported compression).
+    #[error("{0}")]
+    Decoder(#[source] io::Error),
+    #[error("cannot decompress the end of the layer: {0}")]
+    Trailer(#[source] io::Error),
+}
+
+fn decode_error(e: &TarError) -> String {
+    e.problem.io().map(|io| io.to_string()).unwrap_or_default()
+}
 
 impl From<TarError> for ScanError {
     fn from(e: TarError) -> Self {
-        match &e.io {
-            Some(io)
+        match &e.problem {
+            TarProblem::Read(io)
                 if io.kind() == io::ErrorKind::InvalidData || io.kind() == io::ErrorKind::Other =>
             {
-                ScanError(format!("cannot decompress: {io} ({e})"))
+                ScanError::Decompress(e)
             }
-            _ => ScanError(e.to_string()),
+            _ => ScanError::Tar(e),
+        }
+    }
+}
+
+impl ScanError {
+    /// The cap of [`Limits`] reached, if that is why the layer is unreadable.
+    pub fn exceeded(&self) -> Option<Exceeded> {
+        match self {
+            ScanError::Tar(t) | ScanError::Decompress(t) => t.problem.exceeded(),
+            ScanError::Read(io) | ScanError::Trailer(io) | ScanError::Decoder(io) => io
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<Exceeded>())
+                .copied(),
         }
     }
 }
@@ -316,10 +349,7 @@ impl<R: Read> Read for Capped<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if n as u64 > self.left {
-            return Err(io::Error::other(format!(
-                "layer decompresses to more than {} bytes (limit)",
-                self.cap
-            )));
+            return Err(io::Error::other(Exceeded::LayerBytes(self.cap)));
         }
         self.left -= n as u64;
         Ok(n)
@@ -334,9 +364,7 @@ pub fn scan_stream<R: Read>(
     hashing: Hashing,
 ) -> Result<LayerIndex, ScanError> {
     let mut buffered = BufReader::with_capacity(256 * 1024, raw);
-    let first = buffered
-        .fill_buf()
-        .map_err(|e| ScanError(format!("read failed: {e}")))?;
+    let first = buffered.fill_buf().map_err(ScanError::Read)?;
     let compression = Compression::sniff(first);
     let hash = match hashing {
         Hashing::Always => true,
@@ -354,7 +382,7 @@ pub fn scan_stream<R: Read>(
     let held;
     {
         let decoded = decoder(BufReader::with_capacity(64 * 1024, &mut tap), compression)
-            .map_err(|e| ScanError(e.to_string()))?;
+            .map_err(ScanError::Decoder)?;
         let capped = Capped {
             inner: decoded,
             left: limits.layer_bytes,
@@ -367,13 +395,12 @@ pub fn scan_stream<R: Read>(
             let mut e = to_entry(entry, &mut index.warnings);
             if e.kind == NodeKind::File && keeps_content(&e.path, entry.size) {
                 let mut all = Vec::with_capacity(entry.size as usize);
-                body.read_to_end(&mut all)
-                    .map_err(|err| format!("read failed inside this file: {err}"))?;
+                body.read_to_end(&mut all).map_err(VisitError::ReadInFile)?;
                 e.content = Some(all.into());
             } else if e.kind == NodeKind::File {
                 let mut cap = Capture::new(entry.size, e.exec_bit(), &limits.ident);
                 cap.feed_from(body, &mut buf)
-                    .map_err(|err| format!("read failed inside this file: {err}"))?;
+                    .map_err(VisitError::ReadInFile)?;
                 e.ident = cap.finish().map(Box::new);
             }
             charge(&mut budget, &e)?;
@@ -384,12 +411,11 @@ pub fn scan_stream<R: Read>(
         // Drain what follows the tar's end (padding, trailing gzip members) so
         // the digest covers the whole blob.
         if hash {
-            io::copy(&mut input.into_inner(), &mut io::sink())
-                .map_err(|e| ScanError(format!("cannot decompress the end of the layer: {e}")))?;
+            io::copy(&mut input.into_inner(), &mut io::sink()).map_err(ScanError::Trailer)?;
         }
     }
     if tap.hasher.is_some() {
-        io::copy(&mut tap, &mut io::sink()).map_err(|e| ScanError(format!("read failed: {e}")))?;
+        io::copy(&mut tap, &mut io::sink()).map_err(ScanError::Read)?;
     }
     index.digest = tap.hasher.take().map(Hasher::finish);
     index.entries.shrink_to_fit();
@@ -577,7 +603,7 @@ mod tests {
         // All-zero data is an empty tar: it ends at the first zero block, so
         // the cap only bites when draining for the digest.
         let err = scan_slice(&zst, &limits, &Meter::default(), Hashing::Always).unwrap_err();
-        assert!(err.0.contains("limit"), "{}", err.0);
+        assert_eq!(err.exceeded(), Some(Exceeded::LayerBytes(1 << 20)), "{err}");
     }
 
     #[test]
@@ -615,7 +641,11 @@ mod tests {
         assert!(meter.in_use() > 0);
         // A second index alive at the same time goes over the total.
         let err = scan_slice(&layer, &limits, &meter, Hashing::Never).unwrap_err();
-        assert!(err.0.contains("all layers together"), "{}", err.0);
+        assert_eq!(
+            err.exceeded(),
+            Some(Exceeded::IndexBytesTotal(1000)),
+            "{err}"
+        );
         // The failed scan gave its charge back, and so does a dropped index.
         drop(first);
         assert_eq!(meter.in_use(), 0);

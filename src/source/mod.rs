@@ -25,10 +25,13 @@ use crate::archive::bytes::file_mode;
 #[cfg(unix)]
 use crate::archive::bytes::stdin_file;
 pub use crate::archive::bytes::{map_file, Bytes};
-use crate::archive::tar::{self as tarwalk, EntryKind, SliceInput, StreamInput};
+use crate::archive::tar::{
+    self as tarwalk, EntryKind, SliceInput, StreamInput, TarError, TarProblem, VisitError,
+};
 use crate::error::{Error, Result};
 use crate::identify::Capture;
 use crate::layers::scan::{self, Compression, Hashing, LayerIndex, NodeKind, ScanError};
+use crate::limits::Exceeded;
 use crate::limits::Limits;
 use crate::meter::{Budget, Meter};
 use crate::paths;
@@ -61,7 +64,7 @@ enum Members {
     },
     Streamed {
         small: HashMap<String, Vec<u8>>,
-        layers: HashMap<String, std::result::Result<Arc<LayerIndex>, String>>,
+        layers: HashMap<String, std::result::Result<Arc<LayerIndex>, Arc<ScanError>>>,
         sizes: HashMap<String, u64>,
         /// The outer tar itself as a filesystem (for flat rootfs tarballs).
         outer: Arc<LayerIndex>,
@@ -82,11 +85,6 @@ pub struct Source {
     members: Members,
     /// The run's memory meter, charged by every layer index built here.
     meter: Meter,
-}
-
-/// How much of a member may be read as JSON.
-fn too_big(name: &str, size: u64, cap: usize) -> String {
-    format!("{name} is {size} bytes, over the {cap}-byte limit for a JSON document")
 }
 
 impl Source {
@@ -141,9 +139,8 @@ impl Source {
         let bytes = map_file(&file, p)?;
         if bytes.is_empty() {
             // Not an empty rootfs: nothing was saved (a failed `docker save`).
-            return Err(Error::Format {
+            return Err(Error::Empty {
                 archive: path.to_string(),
-                what: "the input is empty".into(),
             });
         }
         let compression = Compression::sniff(&bytes);
@@ -191,15 +188,14 @@ impl Source {
         let first = io::BufRead::fill_buf(&mut buffered).map_err(|e| Error::io(display, e))?;
         let compression = Compression::sniff(first);
         if first.is_empty() {
-            return Err(Error::Format {
+            return Err(Error::Empty {
                 archive: display.to_string(),
-                what: "the input is empty".into(),
             });
         }
         if compression == Compression::None && rootfs::is_program(first) {
             let all =
                 rootfs::read_single(buffered, rootfs::STREAMED_PROGRAM_BYTES).map_err(|what| {
-                    Error::Format {
+                    Error::Program {
                         archive: display.to_string(),
                         what,
                     }
@@ -216,9 +212,9 @@ impl Source {
                 meter: meter.clone(),
             });
         }
-        let decoded = scan::decoder(buffered, compression).map_err(|e| Error::Format {
+        let decoded = scan::decoder(buffered, compression).map_err(|source| Error::Decoder {
             archive: display.to_string(),
-            what: e.to_string(),
+            source,
         })?;
         let mut input = StreamInput::new(decoded);
         let mut small = HashMap::new();
@@ -245,15 +241,13 @@ impl Source {
                     // Peek at the start to decide what this member is.
                     let peek_len = entry.size.min(1024) as usize;
                     let mut head = vec![0u8; peek_len];
-                    body.read_exact(&mut head)
-                        .map_err(|err| format!("read failed: {err}"))?;
+                    body.read_exact(&mut head).map_err(VisitError::Read)?;
                     let trimmed = head.iter().find(|b| !b.is_ascii_whitespace());
                     let json_like = matches!(trimmed, Some(b'{') | Some(b'['));
                     if json_like && entry.size <= limits.json_bytes as u64 {
                         let mut all = head;
-                        body.read_to_end(&mut all)
-                            .map_err(|err| format!("read failed: {err}"))?;
-                        budget.charge(all.len() as u64).map_err(|e| e.to_string())?;
+                        body.read_to_end(&mut all).map_err(VisitError::Read)?;
+                        budget.charge(all.len() as u64)?;
                         small.insert(name, all);
                     } else if scan::looks_like_layer(&head)
                         || head.len() < 512 && head.iter().all(|&b| b == 0)
@@ -262,13 +256,12 @@ impl Source {
                         let scanned =
                             scan::scan_stream(chained, limits, meter, Hashing::WhenDecoded)
                                 .map(Arc::new)
-                                .map_err(|ScanError(s)| s);
+                                .map_err(Arc::new);
                         layers.insert(name, scanned);
                     } else {
                         let mut cap = Capture::new(entry.size, e.exec_bit(), &limits.ident);
                         cap.feed(&head);
-                        cap.feed_from(body, &mut buf)
-                            .map_err(|err| format!("read failed: {err}"))?;
+                        cap.feed_from(body, &mut buf).map_err(VisitError::Read)?;
                         e.ident = cap.finish().map(Box::new);
                     }
                 }
@@ -291,16 +284,10 @@ impl Source {
             Ok(())
         });
         match walked {
-            Err(e) => {
-                return Err(Error::Format {
-                    archive: display.to_string(),
-                    what: describe_tar_error(&e),
-                })
-            }
+            Err(e) => return Err(outer_tar_error(display, e)),
             Ok(0) => {
-                return Err(Error::Format {
+                return Err(Error::NoEntries {
                     archive: display.to_string(),
-                    what: NO_ENTRIES.into(),
                 })
             }
             Ok(_) => {}
@@ -362,10 +349,11 @@ impl Source {
 
     /// Reads a small member (a JSON document). `Ok(None)` when absent.
     pub fn read_small(&self, name: &str, limits: &Limits) -> Result<Option<Vec<u8>>> {
-        let member_err = |what: String| Error::Member {
+        let too_big = |size: u64| Error::MemberTooBig {
             archive: self.display.clone(),
             member: name.to_string(),
-            what,
+            size,
+            cap: limits.json_bytes,
         };
         match &self.members {
             Members::Mapped { bytes, ranges } => {
@@ -373,7 +361,7 @@ impl Source {
                     return Ok(None);
                 };
                 if r.size > limits.json_bytes as u64 {
-                    return Err(member_err(too_big(name, r.size, limits.json_bytes)));
+                    return Err(too_big(r.size));
                 }
                 Ok(slice(bytes, *r).map(<[u8]>::to_vec))
             }
@@ -388,17 +376,18 @@ impl Source {
                     return Ok(None);
                 }
                 if meta.len() > limits.json_bytes as u64 {
-                    return Err(member_err(too_big(name, meta.len(), limits.json_bytes)));
+                    return Err(too_big(meta.len()));
                 }
                 std::fs::read(&p).map(Some).map_err(|e| Error::io(p, e))
             }
             Members::Streamed { small, sizes, .. } => match small.get(name) {
                 Some(v) => Ok(Some(v.clone())),
                 None => match sizes.get(name) {
-                    Some(&s) if s > limits.json_bytes as u64 => {
-                        Err(member_err(too_big(name, s, limits.json_bytes)))
-                    }
-                    Some(_) => Err(member_err("not a JSON document".into())),
+                    Some(&s) if s > limits.json_bytes as u64 => Err(too_big(s)),
+                    Some(_) => Err(Error::NotJson {
+                        archive: self.display.clone(),
+                        member: name.to_string(),
+                    }),
                     None => Ok(None),
                 },
             },
@@ -412,20 +401,20 @@ impl Source {
         name: &str,
         limits: &Limits,
         hashing: Hashing,
-    ) -> std::result::Result<Option<Arc<LayerIndex>>, String> {
+    ) -> std::result::Result<Option<Arc<LayerIndex>>, LayerError> {
         match &self.members {
             Members::Mapped { bytes, ranges } => {
                 let Some(r) = ranges.get(name) else {
                     return Ok(None);
                 };
-                let data = slice(bytes, *r).ok_or("member out of bounds")?;
-                let base = usize::try_from(r.offset).map_err(|_| "member out of bounds")?;
+                let data = slice(bytes, *r).ok_or(LayerError::OutOfBounds)?;
+                let base = usize::try_from(r.offset).map_err(|_| LayerError::OutOfBounds)?;
                 let release = |a: usize, b: usize| {
                     bytes.release(base.saturating_add(a), base.saturating_add(b))
                 };
                 scan::scan_slice_released(data, limits, &self.meter, hashing, &release)
                     .map(|l| Some(Arc::new(l)))
-                    .map_err(|ScanError(s)| s)
+                    .map_err(LayerError::from)
             }
             Members::Dir { root } => {
                 let Some(p) = dir_member(root, name) else {
@@ -434,21 +423,19 @@ impl Source {
                 let file = match File::open(&p) {
                     Ok(f) => f,
                     Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-                    Err(e) => return Err(format!("cannot open {}: {e}", p.display())),
+                    Err(source) => return Err(LayerError::Open { path: p, source }),
                 };
-                let bytes = map_file(&file, &p).map_err(|e| e.to_string())?;
+                let bytes = map_file(&file, &p).map_err(|e| LayerError::Map(Box::new(e)))?;
                 scan::scan_slice_released(&bytes, limits, &self.meter, hashing, &|a, b| {
                     bytes.release(a, b)
                 })
                 .map(|l| Some(Arc::new(l)))
-                .map_err(|ScanError(s)| s)
+                .map_err(LayerError::from)
             }
             Members::Streamed { layers, sizes, .. } => match layers.get(name) {
                 Some(Ok(l)) => Ok(Some(Arc::clone(l))),
-                Some(Err(e)) => Err(e.clone()),
-                None if sizes.contains_key(name) => {
-                    Err("this member is not a tar layer (no tar, gzip or zstd data)".into())
-                }
+                Some(Err(e)) => Err(LayerError::Scan(Arc::clone(e))),
+                None if sizes.contains_key(name) => Err(LayerError::NotALayer),
                 None => Ok(None),
             },
             Members::Single { .. } => Ok(None),
@@ -457,17 +444,22 @@ impl Source {
 
     /// The whole input as one filesystem (a flat rootfs tarball, an unpacked
     /// root filesystem directory, or a single file).
-    pub fn scan_as_rootfs(&self, limits: &Limits) -> std::result::Result<Arc<LayerIndex>, String> {
+    pub fn scan_as_rootfs(
+        &self,
+        limits: &Limits,
+    ) -> std::result::Result<Arc<LayerIndex>, LayerError> {
         match &self.members {
             Members::Mapped { bytes, .. } => {
                 scan::scan_slice_released(bytes, limits, &self.meter, Hashing::Never, &|a, b| {
                     bytes.release(a, b)
                 })
                 .map(Arc::new)
-                .map_err(|ScanError(s)| s)
+                .map_err(LayerError::from)
             }
             Members::Streamed { outer, .. } => Ok(Arc::clone(outer)),
-            Members::Dir { root } => rootfs::scan_dir(root, limits, &self.meter).map(Arc::new),
+            Members::Dir { root } => rootfs::scan_dir(root, limits, &self.meter)
+                .map(Arc::new)
+                .map_err(LayerError::Limit),
             Members::Single { index } => Ok(Arc::clone(index)),
         }
     }
@@ -550,10 +542,6 @@ fn chase(name: &str, links: &HashMap<String, String>) -> Option<String> {
     None
 }
 
-/// A tar with no entry at all (empty, or only its end blocks) holds no image
-/// and no filesystem: nothing can be judged.
-const NO_ENTRIES: &str = "the archive is empty: no tar entries (nothing to judge)";
-
 /// Indexes the members of a mapped tar: names → byte ranges, links chased.
 fn index_mapped(display: &str, bytes: &[u8], limits: &Limits) -> Result<HashMap<String, Range>> {
     let mut ranges = HashMap::new();
@@ -580,14 +568,10 @@ fn index_mapped(display: &str, bytes: &[u8], limits: &Limits) -> Result<HashMap<
         }
         Ok(())
     })
-    .map_err(|e| Error::Format {
-        archive: display.to_string(),
-        what: describe_tar_error(&e),
-    })?;
+    .map_err(|e| outer_tar_error(display, e))?;
     if count == 0 {
-        return Err(Error::Format {
+        return Err(Error::NoEntries {
             archive: display.to_string(),
-            what: NO_ENTRIES.into(),
         });
     }
     for name in links.keys() {
@@ -616,16 +600,56 @@ fn dir_member(root: &Path, name: &str) -> Option<PathBuf> {
     }
 }
 
-/// Says what a failed walk of the outer archive means for the user.
-fn describe_tar_error(e: &tarwalk::TarError) -> String {
-    if e.offset == 0 && e.entry.is_none() && !e.what.starts_with("read failed") {
-        return format!(
-            "not an image archive: there is no tar header at its start ({}). archscan reads `docker save` tars, OCI archives and layouts (plain or gzip/zstd/xz-compressed), root filesystems and single programs",
-            e.what
-        );
+/// Says what a failed walk of the outer archive means for the user: not an
+/// archive at all (no header at its start), cut short, or damaged.
+fn outer_tar_error(display: &str, source: TarError) -> Error {
+    let archive = display.to_string();
+    let read_failed = matches!(source.problem, TarProblem::Read(_));
+    if source.offset == 0 && source.entry.is_none() && !read_failed {
+        Error::NotAnArchive { archive, source }
+    } else if source.problem.is_truncated() {
+        Error::Truncated { archive, source }
+    } else {
+        Error::Tar { archive, source }
     }
-    if e.what.starts_with("truncated") {
-        return format!("{e}: the file is incomplete; check the copy or download");
+}
+
+/// Why a layer member could not be scanned.
+#[derive(Debug, thiserror::Error)]
+pub enum LayerError {
+    #[error(transparent)]
+    Scan(Arc<ScanError>),
+    #[error("member out of bounds")]
+    OutOfBounds,
+    #[error("cannot open {}: {source}", .path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Map(Box<Error>),
+    #[error("this member is not a tar layer (no tar, gzip or zstd data)")]
+    NotALayer,
+    #[error("missing from the archive")]
+    Missing,
+    #[error(transparent)]
+    Limit(Exceeded),
+}
+
+impl From<ScanError> for LayerError {
+    fn from(e: ScanError) -> Self {
+        LayerError::Scan(Arc::new(e))
     }
-    e.to_string()
+}
+
+impl LayerError {
+    /// The cap of [`Limits`] reached, if that is why the layer is unreadable.
+    pub fn exceeded(&self) -> Option<Exceeded> {
+        match self {
+            LayerError::Scan(e) => e.exceeded(),
+            LayerError::Limit(e) => Some(*e),
+            _ => None,
+        }
+    }
 }

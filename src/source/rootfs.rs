@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::identify::{self, Ident};
 use crate::layers::scan::{self, Compression, LayerEntry, LayerIndex, NodeKind};
-use crate::limits::Limits;
+use crate::limits::{Exceeded, Limits};
 use crate::meter::{Budget, Meter};
 use crate::paths;
 
@@ -123,7 +123,7 @@ pub fn read_single<R: Read>(mut r: R, cap: u64) -> Result<Vec<u8>, String> {
 }
 
 /// Walks an unpacked root filesystem. `root` must be canonical.
-pub fn scan_dir(root: &Path, limits: &Limits, meter: &Meter) -> Result<LayerIndex, String> {
+pub fn scan_dir(root: &Path, limits: &Limits, meter: &Meter) -> Result<LayerIndex, Exceeded> {
     let mut index = LayerIndex {
         compression: Some(Compression::None),
         ..LayerIndex::default()
@@ -144,10 +144,7 @@ pub fn scan_dir(root: &Path, limits: &Limits, meter: &Meter) -> Result<LayerInde
             }
         };
         if index.entries.len() as u64 >= limits.entries {
-            return Err(format!(
-                "limit reached: more than {} entries in this directory",
-                limits.entries
-            ));
+            return Err(Exceeded::Entries(limits.entries));
         }
         let Ok(rel) = item.path().strip_prefix(root) else {
             continue;
