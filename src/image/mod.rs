@@ -293,6 +293,29 @@ struct Cx<'a> {
     next_group: usize,
 }
 
+/// Adds `tags` to a plan's refs; the first becomes its name (a RepoTag is
+/// what users type).
+fn add_tags(plan: &mut ImagePlan, tags: &[String]) {
+    for t in tags {
+        if !plan.refs.contains(t) {
+            plan.refs.push(t.clone());
+        }
+    }
+    if let Some(t) = tags.first() {
+        plan.name = Some(t.clone());
+    }
+}
+
+/// A descriptor of an index being followed, with what its parents gave it.
+struct Described<'v> {
+    desc: &'v Value,
+    names: Names,
+    /// Its platform, or its parent's.
+    platform: Option<Platform>,
+    depth: usize,
+    group: usize,
+}
+
 /// A descriptor's names, carried down nested indexes.
 #[derive(Clone, Default)]
 struct Names {
@@ -382,7 +405,8 @@ impl Cx<'_> {
     }
 
     /// Follows one descriptor of an index: an image, a nested index, or
-    /// something skipped with a note.
+    /// something skipped with a note. What cannot be read is planned as
+    /// [`Planned::Unreadable`], with why.
     fn descriptor(
         &mut self,
         desc: &Value,
@@ -392,100 +416,135 @@ impl Cx<'_> {
         parent_platform: Option<&Platform>,
     ) {
         let annotations = json::str_map(desc, "annotations");
-        let names = Names::from_annotations(&annotations, parent);
-        let platform = desc_platform(desc).or_else(|| parent_platform.cloned());
-        let media_type = desc.get("mediaType").and_then(Value::as_str).unwrap_or("");
-        let unreadable = |names: &Names, digest: Option<Digest>, error: PlanError| {
-            Planned::Unreadable(Unreadable {
-                name: names.name.clone(),
-                refs: names.refs.clone(),
+        let d = Described {
+            desc,
+            names: Names::from_annotations(&annotations, parent),
+            platform: desc_platform(desc).or_else(|| parent_platform.cloned()),
+            depth,
+            group,
+        };
+        if let Err((digest, error)) = self.follow(&d, &annotations) {
+            self.images.push(Planned::Unreadable(Unreadable {
+                name: d.names.name.clone(),
+                refs: d.names.refs.clone(),
                 manifest_digest: digest,
                 index_platform: desc_platform(desc),
                 error: std::sync::Arc::new(error),
-            })
+            }));
+        }
+    }
+
+    /// [`Cx::descriptor`]'s work; `Err` carries the digest, when known.
+    fn follow(
+        &mut self,
+        d: &Described<'_>,
+        annotations: &[(String, String)],
+    ) -> Result<(), (Option<Digest>, PlanError)> {
+        let raw_digest = d.desc.get("digest").and_then(Value::as_str).unwrap_or("");
+        let digest = Digest::parse(raw_digest)
+            .map_err(|e| (None, PlanError::from(e).inside("manifest descriptor")))?;
+        let with_digest = |e: PlanError| (Some(digest.clone()), e);
+        if !self.admit(d, &digest, annotations).map_err(with_digest)? {
+            return Ok(());
+        }
+        let member = digest.blob_path();
+        let Some(doc) = self
+            .manifest_doc(d, &digest, &member)
+            .map_err(with_digest)?
+        else {
+            return Ok(());
         };
-        let raw_digest = desc.get("digest").and_then(Value::as_str).unwrap_or("");
-        let digest = match Digest::parse(raw_digest) {
-            Ok(d) => d,
-            Err(e) => {
-                self.images.push(unreadable(
-                    &names,
-                    None,
-                    PlanError::from(e).inside("manifest descriptor"),
-                ));
-                return;
-            }
-        };
-        if is_attestation(desc, &annotations) {
+        self.document(d, &digest, &member, doc).map_err(with_digest)
+    }
+
+    /// Whether a descriptor is read at all: attestations are skipped, a
+    /// manifest seen before is read once, and the nesting and manifest caps
+    /// apply.
+    fn admit(
+        &mut self,
+        d: &Described<'_>,
+        digest: &Digest,
+        annotations: &[(String, String)],
+    ) -> Result<bool, PlanError> {
+        if is_attestation(d.desc, annotations) {
             self.notes.push(Finding::note(format!(
                 "skipped the attestation manifest {} (build provenance/SBOM, not an image)",
                 digest.short()
             )));
-            return;
+            return Ok(false);
         }
-        if depth > self.limits.index_depth {
-            self.images.push(unreadable(
-                &names,
-                Some(digest),
-                Exceeded::IndexDepth(self.limits.index_depth).into(),
-            ));
-            return;
+        if d.depth > self.limits.index_depth {
+            return Err(Exceeded::IndexDepth(self.limits.index_depth).into());
         }
         if !self.visited.insert(digest.clone()) {
             // The same manifest twice (a cycle, or two tags of one image).
+            let media_type = d
+                .desc
+                .get("mediaType")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             if !media_type.contains("index") && !media_type.contains("list") {
-                self.merge_names(&digest, &names);
+                self.merge_names(digest, &d.names);
             } else {
                 self.notes.push(Finding::note(format!(
                     "the index {} is listed more than once (or in a cycle); read once",
                     digest.short()
                 )));
             }
-            return;
+            return Ok(false);
         }
         self.manifests_read += 1;
         if self.manifests_read > self.limits.manifests {
-            self.images.push(unreadable(
-                &names,
-                Some(digest),
-                Exceeded::Manifests(self.limits.manifests).into(),
-            ));
-            return;
+            return Err(Exceeded::Manifests(self.limits.manifests).into());
         }
-        let member = digest.blob_path();
-        let doc = match self.read_json(&member) {
-            Ok(Some(doc)) => doc,
-            Ok(None) if depth > 0 && platform.is_some() => {
+        Ok(true)
+    }
+
+    /// The manifest or index a descriptor names; `None` (with a note) for a
+    /// platform an export left out.
+    fn manifest_doc(
+        &mut self,
+        d: &Described<'_>,
+        digest: &Digest,
+        member: &str,
+    ) -> Result<Option<(Vec<u8>, Value)>, PlanError> {
+        match self.read_json(member)? {
+            Some(doc) => Ok(Some(doc)),
+            None if d.depth > 0 && d.platform.is_some() => {
                 // `docker save --platform` and containerd exports keep the index
                 // but only the platforms that were pulled.
                 self.notes.push(Finding::note(format!(
                     "the {} image ({}) is listed in the index but its manifest is not in the archive (platform not exported): not judged",
-                    platform.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+                    d.platform.as_ref().map(|p| p.to_string()).unwrap_or_default(),
                     digest.short()
                 )));
-                return;
+                Ok(None)
             }
-            Ok(None) => {
-                self.images.push(unreadable(
-                    &names,
-                    Some(digest.clone()),
-                    PlanError::Missing(format!(
-                        "the manifest blob {member} is missing from the archive"
-                    )),
-                ));
-                return;
-            }
-            Err(e) => {
-                self.images.push(unreadable(&names, Some(digest), e));
-                return;
-            }
-        };
-        let mut findings = Vec::new();
-        let actual = Digest::of(digest.algorithm(), &doc.0);
-        if actual != digest {
-            findings.push(digest_mismatch("manifest", &member, &digest, &actual));
+            None => Err(PlanError::Missing(format!(
+                "the manifest blob {member} is missing from the archive"
+            ))),
         }
-        let value = doc.1;
+    }
+
+    /// A manifest or index document: an index's children are followed, a
+    /// manifest becomes a plan, anything else is skipped with a note.
+    fn document(
+        &mut self,
+        d: &Described<'_>,
+        digest: &Digest,
+        member: &str,
+        (bytes, value): (Vec<u8>, Value),
+    ) -> Result<(), PlanError> {
+        let mut findings = Vec::new();
+        let actual = Digest::of(digest.algorithm(), &bytes);
+        if actual != *digest {
+            findings.push(digest_mismatch("manifest", member, digest, &actual));
+        }
+        let media_type = d
+            .desc
+            .get("mediaType")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let doc_type = value
             .get("mediaType")
             .and_then(Value::as_str)
@@ -495,21 +554,10 @@ impl Cx<'_> {
             || (doc_type.is_empty() && value.get("manifests").is_some());
         if is_index {
             self.notes.extend(findings);
-            let children = match json::list(&value, "manifests") {
-                Ok(c) => c,
-                Err(e) => {
-                    self.images.push(unreadable(
-                        &names,
-                        Some(digest),
-                        PlanError::from(e).inside(&member),
-                    ));
-                    return;
-                }
-            };
-            for child in children {
-                self.descriptor(child, depth + 1, &names, group, None);
+            for child in json::list(&value, "manifests").within(member)? {
+                self.descriptor(child, d.depth + 1, &d.names, d.group, None);
             }
-            return;
+            return Ok(());
         }
         let is_manifest = doc_type == MT_OCI_MANIFEST
             || doc_type == MT_DOCKER_MANIFEST
@@ -519,20 +567,17 @@ impl Cx<'_> {
                 "skipped {} of media type `{doc_type}`: not an image manifest",
                 digest.short()
             )));
-            return;
+            return Ok(());
         }
-        match self.image_from_manifest(&value, &member, findings) {
-            Ok(Some(mut plan)) => {
-                plan.name = names.name.clone();
-                plan.refs = names.refs.clone();
-                plan.manifest_digest = Some(digest);
-                plan.index_platform = desc_platform(desc);
-                plan.group = group;
-                self.images.push(Planned::Image(Box::new(plan)));
-            }
-            Ok(None) => {}
-            Err(e) => self.images.push(unreadable(&names, Some(digest), e)),
+        if let Some(mut plan) = self.image_from_manifest(&value, member, findings)? {
+            plan.name = d.names.name.clone();
+            plan.refs = d.names.refs.clone();
+            plan.manifest_digest = Some(digest.clone());
+            plan.index_platform = desc_platform(d.desc);
+            plan.group = d.group;
+            self.images.push(Planned::Image(Box::new(plan)));
         }
+        Ok(())
     }
 
     /// Adds names to an image already planned from the same manifest.
@@ -674,110 +719,91 @@ impl Cx<'_> {
                 .unwrap_or_default();
             let names = Names {
                 name: tags.first().cloned(),
-                refs: tags.clone(),
+                refs: tags,
             };
-            let unreadable = |error: PlanError| {
-                Planned::Unreadable(Unreadable {
+            if let Err(error) = self.docker_entry(entry, n, &names, index_led) {
+                self.images.push(Planned::Unreadable(Unreadable {
                     name: names.name.clone(),
                     refs: names.refs.clone(),
                     manifest_digest: None,
                     index_platform: None,
                     error: std::sync::Arc::new(error),
-                })
-            };
-            let config_name = match json::opt_str(entry, "Config") {
-                Ok(Some(c)) => c.to_string(),
-                Ok(None) => {
-                    self.images.push(unreadable(PlanError::Invalid(format!(
-                        "manifest.json entry {n} names no Config"
-                    ))));
-                    continue;
-                }
-                Err(e) => {
-                    self.images.push(unreadable(
-                        PlanError::from(e).inside(format!("manifest.json entry {n}")),
-                    ));
-                    continue;
-                }
-            };
-            // With index.json leading, a layer manifest.json names but the
-            // archive lacks (containerd lists foreign layers it does not
-            // export) only matters if index.json does not cover the image.
-            let plan = self.plan_docker_entry(entry, n, &config_name, index_led);
-            let (mut plan, missing) = match plan {
-                Ok(p) => p,
-                Err(e) => {
-                    self.images.push(unreadable(e));
-                    continue;
-                }
-            };
-            plan.name = names.name.clone();
-            plan.refs = names.refs.clone();
-            if index_led {
-                let same = self.images.iter_mut().find_map(|p| match p {
-                    Planned::Image(p) if p.config_digest == plan.config_digest => Some(p),
-                    _ => None,
-                });
-                let group = same.as_ref().map(|p| p.group);
-                match same {
-                    Some(existing) => {
-                        for t in &tags {
-                            if !existing.refs.contains(t) {
-                                existing.refs.push(t.clone());
-                            }
-                        }
-                        if let Some(t) = tags.first() {
-                            // A RepoTag is what users type: prefer it as the name.
-                            existing.name = Some(t.clone());
-                        }
-                        let ours: Vec<&str> =
-                            plan.layers.iter().map(|l| l.member.as_str()).collect();
-                        let theirs: Vec<&str> =
-                            existing.layers.iter().map(|l| l.member.as_str()).collect();
-                        if ours != theirs {
-                            self.notes.push(Finding::note(format!(
-                                "manifest.json and index.json disagree on the layers of {}: judged by index.json",
-                                plan.name.as_deref().unwrap_or(&config_name)
-                            )));
-                        }
-                        // The other platforms of the same index carry the
-                        // same tags (Docker lists one platform per tag).
-                        for p in self.images.iter_mut() {
-                            if let Planned::Image(p) = p {
-                                if Some(p.group) == group {
-                                    for t in &tags {
-                                        if !p.refs.contains(t) {
-                                            p.refs.push(t.clone());
-                                        }
-                                    }
-                                    if let Some(t) = tags.first() {
-                                        p.name = Some(t.clone());
-                                    }
-                                }
-                            }
-                        }
-                        continue;
-                    }
-                    None => {
-                        if let Some(m) = missing.first() {
-                            self.images.push(unreadable(PlanError::Missing(format!(
-                                "{m} named by manifest.json is missing from the archive"
-                            ))));
-                            continue;
-                        }
-                        self.notes.push(Finding::note(format!(
-                            "manifest.json lists {} (config {}) which index.json does not: judged from manifest.json",
-                            plan.name.as_deref().unwrap_or("an image"),
-                            config_name
-                        )));
-                    }
-                }
+                }));
             }
-            plan.group = self.next_group;
-            self.next_group += 1;
-            self.images.push(Planned::Image(Box::new(plan)));
         }
         Ok(())
+    }
+
+    /// One entry of `manifest.json`: a plan of its own, or (with index.json
+    /// leading) its tags given to the image index.json already planned.
+    fn docker_entry(
+        &mut self,
+        entry: &Value,
+        n: usize,
+        names: &Names,
+        index_led: bool,
+    ) -> Result<(), PlanError> {
+        let config_name = json::opt_str(entry, "Config")
+            .within(format!("manifest.json entry {n}"))?
+            .ok_or_else(|| PlanError::Invalid(format!("manifest.json entry {n} names no Config")))?
+            .to_string();
+        // With index.json leading, a layer manifest.json names but the
+        // archive lacks (containerd lists foreign layers it does not
+        // export) only matters if index.json does not cover the image.
+        let (mut plan, missing) = self.plan_docker_entry(entry, n, &config_name, index_led)?;
+        plan.name = names.name.clone();
+        plan.refs = names.refs.clone();
+        if index_led {
+            if self.tag_index_image(&plan, &names.refs, &config_name) {
+                return Ok(());
+            }
+            if let Some(m) = missing.first() {
+                return Err(PlanError::Missing(format!(
+                    "{m} named by manifest.json is missing from the archive"
+                )));
+            }
+            self.notes.push(Finding::note(format!(
+                "manifest.json lists {} (config {}) which index.json does not: judged from manifest.json",
+                plan.name.as_deref().unwrap_or("an image"),
+                config_name
+            )));
+        }
+        plan.group = self.next_group;
+        self.next_group += 1;
+        self.images.push(Planned::Image(Box::new(plan)));
+        Ok(())
+    }
+
+    /// Gives `tags` to the image index.json planned with the same config (and
+    /// to the other platforms of its index: Docker lists one platform per
+    /// tag). `false` when index.json has no such image.
+    fn tag_index_image(&mut self, plan: &ImagePlan, tags: &[String], config_name: &str) -> bool {
+        let same = self.images.iter_mut().find_map(|p| match p {
+            Planned::Image(p) if p.config_digest == plan.config_digest => Some(p),
+            _ => None,
+        });
+        let Some(existing) = same else {
+            return false;
+        };
+        let group = existing.group;
+        let ours: Vec<&str> = plan.layers.iter().map(|l| l.member.as_str()).collect();
+        let theirs: Vec<&str> = existing.layers.iter().map(|l| l.member.as_str()).collect();
+        let disagree = ours != theirs;
+        add_tags(existing, tags);
+        if disagree {
+            self.notes.push(Finding::note(format!(
+                "manifest.json and index.json disagree on the layers of {}: judged by index.json",
+                plan.name.as_deref().unwrap_or(config_name)
+            )));
+        }
+        for p in self.images.iter_mut() {
+            if let Planned::Image(p) = p {
+                if p.group == group {
+                    add_tags(p, tags);
+                }
+            }
+        }
+        true
     }
 
     fn plan_docker_entry(

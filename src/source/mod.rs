@@ -216,72 +216,9 @@ impl Source {
             archive: display.to_string(),
             source,
         })?;
-        let mut input = StreamInput::new(decoded);
-        let mut small = HashMap::new();
-        let mut layers = HashMap::new();
-        let mut sizes = HashMap::new();
-        let mut links: HashMap<String, String> = HashMap::new();
-        let mut outer = LayerIndex::default();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut budget = Budget::new(limits, meter);
-        let walked = tarwalk::walk(&mut input, limits, |entry, body| {
-            let name = member_key(&entry.path);
-            let mut e = scan::LayerEntry {
-                path: paths::normalise(&entry.path).into(),
-                kind: NodeKind::Other,
-                mode: entry.mode,
-                size: entry.size,
-                ident: None,
-                content: None,
-            };
-            match entry.kind {
-                EntryKind::File => {
-                    e.kind = NodeKind::File;
-                    sizes.insert(name.clone(), entry.size);
-                    // Peek at the start to decide what this member is.
-                    let peek_len = entry.size.min(1024) as usize;
-                    let mut head = vec![0u8; peek_len];
-                    body.read_exact(&mut head).map_err(VisitError::Read)?;
-                    let trimmed = head.iter().find(|b| !b.is_ascii_whitespace());
-                    let json_like = matches!(trimmed, Some(b'{') | Some(b'['));
-                    if json_like && entry.size <= limits.json_bytes as u64 {
-                        let mut all = head;
-                        body.read_to_end(&mut all).map_err(VisitError::Read)?;
-                        budget.charge(all.len() as u64)?;
-                        small.insert(name, all);
-                    } else if scan::looks_like_layer(&head)
-                        || head.len() < 512 && head.iter().all(|&b| b == 0)
-                    {
-                        let chained = io::Cursor::new(head).chain(&mut *body);
-                        let scanned =
-                            scan::scan_stream(chained, limits, meter, Hashing::WhenDecoded)
-                                .map(Arc::new)
-                                .map_err(Arc::new);
-                        layers.insert(name, scanned);
-                    } else {
-                        let mut cap = Capture::new(entry.size, e.exec_bit(), &limits.ident);
-                        cap.feed(&head);
-                        cap.feed_from(body, &mut buf).map_err(VisitError::Read)?;
-                        e.ident = cap.finish().map(Box::new);
-                    }
-                }
-                EntryKind::Dir => e.kind = NodeKind::Dir,
-                EntryKind::Symlink | EntryKind::Hardlink => {
-                    let target =
-                        crate::paths::decode(entry.link.as_deref().unwrap_or(b"")).into_owned();
-                    let resolved = link_target(&name, &target, entry.kind);
-                    links.insert(name, resolved);
-                    e.kind = if entry.kind == EntryKind::Symlink {
-                        NodeKind::Symlink(target)
-                    } else {
-                        NodeKind::Hardlink(paths::normalise(target.as_bytes()))
-                    };
-                }
-                _ => {}
-            }
-            scan::charge(&mut budget, &e)?;
-            outer.entries.push(e);
-            Ok(())
+        let mut walk = StreamWalk::new(limits, meter);
+        let walked = tarwalk::walk(&mut StreamInput::new(decoded), limits, |entry, body| {
+            walk.visit(entry, body)
         });
         match walked {
             Err(e) => return Err(outer_tar_error(display, e)),
@@ -292,34 +229,11 @@ impl Source {
             }
             Ok(_) => {}
         }
-        // Members that are links to other members (podman, `docker save` of
-        // repeated layers) answer with their target's contents.
-        for (name, _) in links.iter() {
-            if let Some(target) = chase(name, &links) {
-                if let Some(v) = small.get(&target).cloned() {
-                    small.insert(name.clone(), v);
-                }
-                if let Some(l) = layers.get(&target).cloned() {
-                    layers.insert(name.clone(), l);
-                }
-                if let Some(s) = sizes.get(&target).copied() {
-                    sizes.insert(name.clone(), s);
-                }
-            }
-        }
         Ok(Source {
             display: display.to_string(),
             container: Container::Tar,
             compression,
-            members: Members::Streamed {
-                small,
-                layers,
-                sizes,
-                outer: Arc::new(LayerIndex {
-                    held: Some(budget),
-                    ..outer
-                }),
-            },
+            members: walk.finish(),
             meter: meter.clone(),
         })
     }
@@ -488,6 +402,140 @@ impl Source {
         let mut found: Vec<&String> = names.filter(|n| is_image_member(n)).collect();
         found.sort_unstable();
         found.first().map(|n| n.to_string())
+    }
+}
+
+/// What a one-way walk of the outer archive keeps: small JSON members
+/// whole, layers scanned as they pass, every other entry as a filesystem
+/// entry (for a flat rootfs tarball), and the links between members.
+struct StreamWalk<'l> {
+    limits: &'l Limits,
+    meter: &'l Meter,
+    small: HashMap<String, Vec<u8>>,
+    layers: HashMap<String, std::result::Result<Arc<LayerIndex>, Arc<ScanError>>>,
+    sizes: HashMap<String, u64>,
+    links: HashMap<String, String>,
+    outer: LayerIndex,
+    budget: Budget,
+    buf: Vec<u8>,
+}
+
+impl<'l> StreamWalk<'l> {
+    fn new(limits: &'l Limits, meter: &'l Meter) -> Self {
+        StreamWalk {
+            limits,
+            meter,
+            small: HashMap::new(),
+            layers: HashMap::new(),
+            sizes: HashMap::new(),
+            links: HashMap::new(),
+            outer: LayerIndex::default(),
+            budget: Budget::new(limits, meter),
+            buf: vec![0u8; 64 * 1024],
+        }
+    }
+
+    /// One entry of the outer archive.
+    fn visit<I: tarwalk::Input>(
+        &mut self,
+        entry: &tarwalk::Entry,
+        body: &mut tarwalk::Body<'_, I>,
+    ) -> tarwalk::Visit {
+        let name = member_key(&entry.path);
+        let mut e = scan::LayerEntry {
+            path: paths::normalise(&entry.path).into(),
+            kind: NodeKind::Other,
+            mode: entry.mode,
+            size: entry.size,
+            ident: None,
+            content: None,
+        };
+        match entry.kind {
+            EntryKind::File => {
+                e.kind = NodeKind::File;
+                self.sizes.insert(name.clone(), entry.size);
+                e.ident = self.file(name, entry.size, e.exec_bit(), body)?;
+            }
+            EntryKind::Dir => e.kind = NodeKind::Dir,
+            EntryKind::Symlink | EntryKind::Hardlink => {
+                let target =
+                    crate::paths::decode(entry.link.as_deref().unwrap_or(b"")).into_owned();
+                let resolved = link_target(&name, &target, entry.kind);
+                self.links.insert(name, resolved);
+                e.kind = if entry.kind == EntryKind::Symlink {
+                    NodeKind::Symlink(target)
+                } else {
+                    NodeKind::Hardlink(paths::normalise(target.as_bytes()))
+                };
+            }
+            _ => {}
+        }
+        scan::charge(&mut self.budget, &e)?;
+        self.outer.entries.push(e);
+        Ok(())
+    }
+
+    /// A regular member: kept if JSON, scanned if a layer, else identified
+    /// (a file of a flat rootfs tarball).
+    fn file<I: tarwalk::Input>(
+        &mut self,
+        name: String,
+        size: u64,
+        exec: bool,
+        body: &mut tarwalk::Body<'_, I>,
+    ) -> std::result::Result<Option<Box<crate::identify::Ident>>, VisitError> {
+        // Peek at the start to decide what this member is.
+        let mut head = vec![0u8; size.min(1024) as usize];
+        body.read_exact(&mut head).map_err(VisitError::Read)?;
+        let trimmed = head.iter().find(|b| !b.is_ascii_whitespace());
+        let json_like = matches!(trimmed, Some(b'{') | Some(b'['));
+        if json_like && size <= self.limits.json_bytes as u64 {
+            let mut all = head;
+            body.read_to_end(&mut all).map_err(VisitError::Read)?;
+            self.budget.charge(all.len() as u64)?;
+            self.small.insert(name, all);
+        } else if scan::looks_like_layer(&head) || head.len() < 512 && head.iter().all(|&b| b == 0)
+        {
+            let chained = io::Cursor::new(head).chain(&mut *body);
+            let scanned = scan::scan_stream(chained, self.limits, self.meter, Hashing::WhenDecoded)
+                .map(Arc::new)
+                .map_err(Arc::new);
+            self.layers.insert(name, scanned);
+        } else {
+            let mut cap = Capture::new(size, exec, &self.limits.ident);
+            cap.feed(&head);
+            cap.feed_from(body, &mut self.buf)
+                .map_err(VisitError::Read)?;
+            return Ok(cap.finish().map(Box::new));
+        }
+        Ok(None)
+    }
+
+    /// The members, with links to other members (podman, `docker save` of
+    /// repeated layers) answering with their target's contents.
+    fn finish(mut self) -> Members {
+        for name in self.links.keys() {
+            if let Some(target) = chase(name, &self.links) {
+                if let Some(v) = self.small.get(&target).cloned() {
+                    self.small.insert(name.clone(), v);
+                }
+                if let Some(l) = self.layers.get(&target).cloned() {
+                    self.layers.insert(name.clone(), l);
+                }
+                if let Some(s) = self.sizes.get(&target).copied() {
+                    self.sizes.insert(name.clone(), s);
+                }
+            }
+        }
+        Members::Streamed {
+            small: self.small,
+            layers: self.layers,
+            sizes: self.sizes,
+            outer: Arc::new(LayerIndex {
+                held: Some(self.budget),
+                ..self.outer
+            }),
+        }
     }
 }
 
