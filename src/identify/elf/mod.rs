@@ -60,7 +60,8 @@ pub fn parse(b: &dyn FileBytes, limits: &IdentLimits) -> Option<ElfInfo> {
     let mut info = header_info(&ehdr);
     let rd = ehdr.rd;
 
-    // The reads, in file-structure order; each goes ahead when another failed.
+    // The reads, always in this order (a sparse trial parse records its misses
+    // in it); each is asked for even when an earlier one failed.
     ehdr.resolve_extended_numbering(&mut cx);
     let phdrs = ehdr.program_headers(&mut cx);
     let loads = header::loads(&phdrs);

@@ -48,7 +48,16 @@ pub(super) fn read(
         };
         let align = if align == 8 { 8 } else { 4 };
         for_each_note(d, rd, align, max_items, |name, ntype, desc| {
-            facts.take(rd, machine, max_items, name, ntype, desc);
+            // The highest ISA level needed wins; the first OS named wins.
+            if (name, ntype) == (b"GNU".as_slice(), NT_GNU_PROPERTY_TYPE_0) {
+                if machine == EM_X86_64 {
+                    facts.isa_level = facts.isa_level.max(isa_needed(desc, rd, max_items));
+                }
+                return;
+            }
+            if facts.os.is_none() {
+                facts.os = os_of_note(rd, name, ntype, desc);
+            }
         });
     }
     facts
@@ -77,40 +86,20 @@ fn regions(phdrs: &[Phdr], shdrs: &[Shdr]) -> Vec<Region> {
     regions
 }
 
-impl NoteFacts {
-    /// Takes what one note says: the first OS named wins; the highest ISA
-    /// level needed wins.
-    fn take(
-        &mut self,
-        rd: Rd,
-        machine: u16,
-        max_items: usize,
-        name: &[u8],
-        ntype: u32,
-        desc: &[u8],
-    ) {
-        match (name, ntype) {
-            (b"GNU", NT_GNU_ABI_TAG) => self.os = self.os.take().or(abi_tag_os(rd, desc)),
-            (b"GNU", NT_GNU_PROPERTY_TYPE_0) if machine == EM_X86_64 => {
-                if let Some(l) = isa_needed(desc, rd, max_items) {
-                    self.isa_level = self.isa_level.max(Some(l));
-                }
-            }
-            (b"FreeBSD", _) => self.os = self.os.take().or(Some(Os::FreeBsd)),
-            (b"NetBSD", _) => self.os = self.os.take().or(Some(Os::NetBsd)),
-            (b"OpenBSD", _) => self.os = self.os.take().or(Some(Os::OpenBsd)),
-            _ => {}
-        }
-    }
-}
-
-/// The OS of a GNU `NT_GNU_ABI_TAG` descriptor's first word.
-fn abi_tag_os(rd: Rd, desc: &[u8]) -> Option<Os> {
-    match rd.u32(desc, 0) {
-        Some(0) => Some(Os::Linux),
-        Some(1) => Some(Os::Other("hurd".into())),
-        Some(2) => Some(Os::Solaris),
-        Some(3) => Some(Os::FreeBsd),
+/// The OS a note names: the GNU ABI tag's OS word, or the vendor of a
+/// FreeBSD, NetBSD or OpenBSD note.
+fn os_of_note(rd: Rd, name: &[u8], ntype: u32, desc: &[u8]) -> Option<Os> {
+    match (name, ntype) {
+        (b"GNU", NT_GNU_ABI_TAG) => match rd.u32(desc, 0) {
+            Some(0) => Some(Os::Linux),
+            Some(1) => Some(Os::Other("hurd".into())),
+            Some(2) => Some(Os::Solaris),
+            Some(3) => Some(Os::FreeBsd),
+            _ => None,
+        },
+        (b"FreeBSD", _) => Some(Os::FreeBsd),
+        (b"NetBSD", _) => Some(Os::NetBsd),
+        (b"OpenBSD", _) => Some(Os::OpenBsd),
         _ => None,
     }
 }
