@@ -185,60 +185,24 @@ fn judge_plan(
         findings: plan.findings.iter().cloned().chain(extra).collect(),
         ..ImageReport::empty()
     };
-    let mut indexes = Vec::with_capacity(plan.layers.len());
-    let mut metas = Vec::with_capacity(plan.layers.len());
-    for l in &plan.layers {
-        match scanned.get(l.member.as_str()) {
-            Some(Ok(idx)) => {
-                if let (Some(want), Some(got)) = (&l.expect, &idx.digest) {
-                    base.findings.extend(rules::archive::layer_digest_mismatch(
-                        l.position,
-                        &l.member,
-                        want,
-                        got,
-                        l.digest.clone(),
-                    ));
-                }
-                for w in &idx.warnings {
-                    let mut f = Finding::note(format!("layer {}: {w}", l.position));
-                    f.layer = Some(l.position);
-                    base.findings.push(f);
-                }
-                indexes.push(Arc::clone(idx));
-                metas.push(judge::LayerMeta {
-                    position: l.position,
-                    digest: l.digest.clone(),
-                    created_by: plan.config.layer_history.get(l.position).cloned().flatten(),
-                });
-            }
-            Some(Err(e)) => {
-                base.error = Some(format!(
-                    "{}: layer {} ({}): {e}",
-                    source.display, l.position, l.member
-                ));
-                return base;
-            }
-            None => {
-                base.error = Some(format!(
-                    "{}: layer {} ({}) was not scanned",
-                    source.display, l.position, l.member
-                ));
-                return base;
-            }
+    let (indexes, metas) = match plan_layers(source, plan, scanned, &mut base.findings) {
+        Ok(layers) => layers,
+        Err(e) => {
+            base.error = Some(e);
+            return base;
         }
-    }
+    };
     let fs = MergedFs::merge(indexes, opts.limits.link_hops);
-    let argv = command_line(
-        plan.config.entrypoint.as_deref(),
-        plan.config.cmd.as_deref(),
-        opts,
-    );
     let subject = judge::Subject {
         fs: &fs,
         layers: &metas,
         declared: declared_platform.as_ref(),
         index_platform: plan.index_platform.as_ref(),
-        argv,
+        argv: command_line(
+            plan.config.entrypoint.as_deref(),
+            plan.config.cmd.as_deref(),
+            opts,
+        ),
         env: &plan.config.env,
         working_dir: plan.config.working_dir.as_deref(),
         target: opts
@@ -250,6 +214,57 @@ fn judge_plan(
     };
     fill(&mut base, judge::judge(&subject));
     base
+}
+
+/// An image's scanned layers in order, with what the judge knows of each;
+/// findings about them (digest mismatches, what a walk skipped) are added to
+/// `findings`. `Err` names the first layer that could not be read.
+fn plan_layers(
+    source: &Source,
+    plan: &ImagePlan,
+    scanned: &Scanned<'_>,
+    findings: &mut Vec<Finding>,
+) -> Result<(Vec<Arc<LayerIndex>>, Vec<judge::LayerMeta>), String> {
+    let mut indexes = Vec::with_capacity(plan.layers.len());
+    let mut metas = Vec::with_capacity(plan.layers.len());
+    for l in &plan.layers {
+        let idx = match scanned.get(l.member.as_str()) {
+            Some(Ok(idx)) => idx,
+            Some(Err(e)) => {
+                return Err(format!(
+                    "{}: layer {} ({}): {e}",
+                    source.display, l.position, l.member
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "{}: layer {} ({}) was not scanned",
+                    source.display, l.position, l.member
+                ))
+            }
+        };
+        if let (Some(want), Some(got)) = (&l.expect, &idx.digest) {
+            findings.extend(rules::archive::layer_digest_mismatch(
+                l.position,
+                &l.member,
+                want,
+                got,
+                l.digest.clone(),
+            ));
+        }
+        for w in &idx.warnings {
+            let mut f = Finding::note(format!("layer {}: {w}", l.position));
+            f.layer = Some(l.position);
+            findings.push(f);
+        }
+        indexes.push(Arc::clone(idx));
+        metas.push(judge::LayerMeta {
+            position: l.position,
+            digest: l.digest.clone(),
+            created_by: plan.config.layer_history.get(l.position).cloned().flatten(),
+        });
+    }
+    Ok((indexes, metas))
 }
 
 /// Puts a judgement into a report, after the findings it already has (about
