@@ -22,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     for p in &cat.images {
         if let Planned::Image(plan) = p {
             for l in &plan.layers {
-                let _ = src.scan_layer(&l.member, &limits, &archscan::meter::Meter::default(), Hashing::WhenDecoded);
+                let _ = src.scan_layer(&l.member, &limits, Hashing::WhenDecoded);
             }
             let _ = plan.config.platform();
         }

@@ -1,7 +1,7 @@
 //! The judge: pure functions over one image's merged filesystem and its
 //! declared metadata. It resolves what runs ([`entrypoint`]), lists the
 //! native files, and calls the detection function of each rule
-//! ([`rules`]); the verdict follows from the findings. Nothing here reads
+//! (`rules`); the verdict follows from the findings. Nothing here reads
 //! bytes; new rules never touch the readers. What it returns
 //! ([`Judgement`], [`EntrypointReport`], [`BinaryReport`]) is what the
 //! report renders.
@@ -70,7 +70,7 @@ pub struct Judgement {
 #[derive(Debug, Clone, Serialize)]
 pub struct EntrypointReport {
     pub argv: Vec<String>,
-    /// argv[0] made absolute through PATH and WorkingDir.
+    /// `argv[0]` made absolute through PATH and WorkingDir.
     pub path: Option<String>,
     /// The file the kernel execs, after links and `#!` interpreters.
     pub resolved: Option<String>,
