@@ -642,6 +642,29 @@ impl Cx<'_> {
             ));
         }
         let config = parse_config(&config).within(&config_member)?;
+        let layers = self.manifest_layers(manifest, member, &mut findings)?;
+        Ok(Some(ImagePlan {
+            name: None,
+            refs: Vec::new(),
+            manifest_digest: None,
+            config_digest: Some(config_digest),
+            config,
+            index_platform: None,
+            layers,
+            group: 0,
+            findings,
+        }))
+    }
+
+    /// The filesystem layers a manifest lists, in order; other layers
+    /// (non-tar media types, foreign layers not shipped) are skipped with a
+    /// note in `findings`.
+    fn manifest_layers(
+        &self,
+        manifest: &Value,
+        member: &str,
+        findings: &mut Vec<Finding>,
+    ) -> Result<Vec<LayerRef>, PlanError> {
         let mut layers = Vec::new();
         for (i, l) in json::list(manifest, "layers")
             .within(member)?
@@ -684,17 +707,7 @@ impl Cx<'_> {
                 media_type,
             });
         }
-        Ok(Some(ImagePlan {
-            name: None,
-            refs: Vec::new(),
-            manifest_digest: None,
-            config_digest: Some(config_digest),
-            config,
-            index_platform: None,
-            layers,
-            group: 0,
-            findings,
-        }))
+        Ok(layers)
     }
 
     /// Reads `manifest.json`. With `index_led`, images already planned from

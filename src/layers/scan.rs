@@ -175,6 +175,18 @@ pub const RELEASE_WINDOW: usize = 4 << 20;
 /// of the window already released; reaching back this far drops them again.
 const RELEASE_BACK: usize = 2 << 20;
 
+/// The SHA-256 of a mapped blob, releasing each window once hashed.
+fn hash_released(data: &[u8], release: &(dyn Fn(usize, usize) + Sync)) -> Digest {
+    let mut h = Hasher::new(crate::digest::Algorithm::Sha256);
+    let mut at = 0usize;
+    for chunk in data.chunks(RELEASE_WINDOW) {
+        h.update(chunk);
+        release(at.saturating_sub(RELEASE_BACK), at + chunk.len());
+        at += chunk.len();
+    }
+    h.finish()
+}
+
 /// Scans a layer held in memory, calling `release(start, end)` (offsets into
 /// `data`) for every window of about [`RELEASE_WINDOW`] bytes it is done with,
 /// so that the owner of a memory map can drop those pages from the process
@@ -204,16 +216,7 @@ pub fn scan_slice_released(
         compression: Some(Compression::None),
         ..LayerIndex::default()
     };
-    let digest = (hashing == Hashing::Always).then(|| {
-        let mut h = Hasher::new(crate::digest::Algorithm::Sha256);
-        let mut at = 0usize;
-        for chunk in data.chunks(RELEASE_WINDOW) {
-            h.update(chunk);
-            release(at.saturating_sub(RELEASE_BACK), at + chunk.len());
-            at += chunk.len();
-        }
-        h.finish()
-    });
+    let digest = (hashing == Hashing::Always).then(|| hash_released(data, release));
     // Walk the headers; bodies are not touched except the first bytes of each
     // regular file (to sniff its magic). Candidates are identified in parallel,
     // a window at a time, and each window is released once identified.

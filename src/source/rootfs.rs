@@ -122,7 +122,8 @@ pub fn read_single<R: Read>(mut r: R, cap: u64) -> Result<Vec<u8>, String> {
     Ok(all)
 }
 
-/// Walks an unpacked root filesystem. `root` must be canonical.
+/// Walks an unpacked root filesystem. `root` must be canonical. What cannot
+/// be read is skipped with a warning in the index; only a cap stops the walk.
 pub fn scan_dir(root: &Path, limits: &Limits, meter: &Meter) -> Result<LayerIndex, Exceeded> {
     let mut index = LayerIndex {
         compression: Some(Compression::None),
@@ -146,59 +147,78 @@ pub fn scan_dir(root: &Path, limits: &Limits, meter: &Meter) -> Result<LayerInde
         if index.entries.len() as u64 >= limits.entries {
             return Err(Exceeded::Entries(limits.entries));
         }
-        let Ok(rel) = item.path().strip_prefix(root) else {
+        let Some(entry) = dir_entry(&item, root, limits, &mut index.warnings) else {
             continue;
         };
-        let raw = os_bytes(rel.as_os_str());
-        if raw.len() > limits.name_bytes {
-            index.warnings.push(format!(
-                "skipped a path of {} bytes, over the {}-byte limit",
-                raw.len(),
-                limits.name_bytes
-            ));
-            continue;
-        }
-        let path = paths::normalise(&raw);
-        // lstat: walkdir does not follow links, so this is the entry itself.
-        let meta = match item.metadata() {
-            Ok(m) => m,
-            Err(e) => {
-                index.warnings.push(format!("skipped {path}: {e}"));
-                continue;
-            }
-        };
-        let ft = meta.file_type();
-        let kind = if ft.is_dir() {
-            NodeKind::Dir
-        } else if ft.is_symlink() {
-            match std::fs::read_link(item.path()) {
-                Ok(t) => NodeKind::Symlink(
-                    String::from_utf8_lossy(&os_bytes(t.as_os_str())).into_owned(),
-                ),
-                Err(e) => {
-                    index.warnings.push(format!("skipped the link {path}: {e}"));
-                    continue;
-                }
-            }
-        } else if ft.is_file() {
-            NodeKind::File
-        } else {
-            special_kind(&ft)
-        };
-        if kind == NodeKind::File {
+        if entry.kind == NodeKind::File {
             files.push((index.entries.len(), item.path().to_path_buf()));
         }
-        let entry = LayerEntry {
-            path: path.into(),
-            kind,
-            mode: mode_of(&meta),
-            size: meta.len(),
-            ident: None,
-            content: None,
-        };
         scan::charge(&mut budget, &entry)?;
         index.entries.push(entry);
     }
+    identify_files(&mut index, &files, limits);
+    index.held = Some(budget);
+    Ok(index)
+}
+
+/// The entry of one walked path (lstat: links are entries, not followed);
+/// `None`, with a warning, when it cannot be read or its name is too long.
+fn dir_entry(
+    item: &walkdir::DirEntry,
+    root: &Path,
+    limits: &Limits,
+    warnings: &mut Vec<String>,
+) -> Option<LayerEntry> {
+    let rel = item.path().strip_prefix(root).ok()?;
+    let raw = os_bytes(rel.as_os_str());
+    if raw.len() > limits.name_bytes {
+        warnings.push(format!(
+            "skipped a path of {} bytes, over the {}-byte limit",
+            raw.len(),
+            limits.name_bytes
+        ));
+        return None;
+    }
+    let path = paths::normalise(&raw);
+    // lstat: walkdir does not follow links, so this is the entry itself.
+    let meta = match item.metadata() {
+        Ok(m) => m,
+        Err(e) => {
+            warnings.push(format!("skipped {path}: {e}"));
+            return None;
+        }
+    };
+    let ft = meta.file_type();
+    let kind = if ft.is_dir() {
+        NodeKind::Dir
+    } else if ft.is_symlink() {
+        match std::fs::read_link(item.path()) {
+            Ok(t) => {
+                NodeKind::Symlink(String::from_utf8_lossy(&os_bytes(t.as_os_str())).into_owned())
+            }
+            Err(e) => {
+                warnings.push(format!("skipped the link {path}: {e}"));
+                return None;
+            }
+        }
+    } else if ft.is_file() {
+        NodeKind::File
+    } else {
+        special_kind(&ft)
+    };
+    Some(LayerEntry {
+        path: path.into(),
+        kind,
+        mode: mode_of(&meta),
+        size: meta.len(),
+        ident: None,
+        content: None,
+    })
+}
+
+/// Reads and identifies the regular files in parallel; unreadable ones
+/// (a rootfs owned by another user) become warnings, the first few kept.
+fn identify_files(index: &mut LayerIndex, files: &[(usize, std::path::PathBuf)], limits: &Limits) {
     let results: Vec<(usize, Result<FileRead, String>)> = files
         .par_iter()
         .map(|(i, host)| {
@@ -217,8 +237,6 @@ pub fn scan_dir(root: &Path, limits: &Limits, meter: &Meter) -> Result<LayerInde
             Err(w) => index.warnings.push(w),
         }
     }
-    // Unreadable files (a rootfs owned by another user) can be thousands:
-    // keep the first few, count the rest.
     if index.warnings.len() > MAX_WARNINGS {
         let more = index.warnings.len() - MAX_WARNINGS;
         index.warnings.truncate(MAX_WARNINGS);
@@ -226,8 +244,6 @@ pub fn scan_dir(root: &Path, limits: &Limits, meter: &Meter) -> Result<LayerInde
             .warnings
             .push(format!("…and {more} more paths skipped the same way"));
     }
-    index.held = Some(budget);
-    Ok(index)
 }
 
 /// What reading one regular file gave.
