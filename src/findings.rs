@@ -4,25 +4,7 @@
 
 use serde::Serialize;
 
-pub use crate::rules::Rule;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-}
+pub use crate::rules::{Rule, Severity};
 
 /// One thing found, with its evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

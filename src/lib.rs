@@ -19,7 +19,6 @@
 
 pub mod archive;
 pub mod digest;
-pub mod error;
 pub mod findings;
 pub mod identify;
 pub mod image;

@@ -12,8 +12,6 @@
 
 use serde::Serialize;
 
-use crate::findings::Severity;
-
 /// A rule. [`Rule::id`] is the stable string of the JSON and SARIF outputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Rule {
@@ -38,6 +36,26 @@ pub enum Rule {
     LibcMismatch,
     SameBinaryAcrossPlatforms,
     DamagedFile,
+}
+
+/// How much a finding matters: errors fail an image, warnings warn, infos
+/// are notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
 }
 
 /// The definition of one rule: everything said about it anywhere.

@@ -4,9 +4,6 @@
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::path::Path;
-
-use crate::error::{Error, Result};
 
 /// Bytes of a file: a memory map, or a plain read where mapping is impossible.
 pub enum Bytes {
@@ -56,8 +53,8 @@ impl Bytes {
 
 /// Maps a file read-only. Together with [`Bytes::release`], archscan's only
 /// `unsafe` code.
-pub fn map_file(file: &File, path: &Path) -> Result<Bytes> {
-    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+pub fn map_file(file: &File) -> io::Result<Bytes> {
+    let meta = file.metadata()?;
     if meta.len() == 0 {
         return Ok(Bytes::Owned(Vec::new()));
     }
@@ -74,9 +71,7 @@ pub fn map_file(file: &File, path: &Path) -> Result<Bytes> {
         // Not mappable (a special file): read it instead.
         Err(_) => {
             let mut v = Vec::new();
-            (&*file)
-                .read_to_end(&mut v)
-                .map_err(|e| Error::io(path, e))?;
+            (&*file).read_to_end(&mut v)?;
             Ok(Bytes::Owned(v))
         }
     }

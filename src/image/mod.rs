@@ -140,6 +140,37 @@ pub struct Catalog {
     pub notes: Vec<Finding>,
 }
 
+/// Why an input's image metadata cannot be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// An OCI layout directory without its index.
+    #[error("{archive}: not an OCI image layout: there is no index.json in this directory")]
+    NoIndex { archive: String },
+
+    /// Image members without the manifest that lists them (written last).
+    #[error("{archive}: the archive has image members ({member}) but no manifest.json or index.json: it is incomplete or truncated")]
+    Incomplete { archive: String, member: String },
+
+    /// `index.json` or `manifest.json` cannot be read as the spec says.
+    #[error("{archive}: {document}: {source}")]
+    Plan {
+        archive: String,
+        document: &'static str,
+        #[source]
+        source: PlanError,
+    },
+}
+
+impl CatalogError {
+    /// The cap of [`Limits`] reached, if that is why the input is unreadable.
+    pub fn exceeded(&self) -> Option<Exceeded> {
+        match self {
+            CatalogError::Plan { source, .. } => source.exceeded(),
+            _ => None,
+        }
+    }
+}
+
 /// Why an image's metadata (an index, a manifest, a config) cannot be read.
 /// The plan of such an image is [`Planned::Unreadable`], with this as its
 /// reason; an unreadable `index.json` or `manifest.json` makes the whole
@@ -148,7 +179,7 @@ pub struct Catalog {
 pub enum PlanError {
     /// The source could not give a member.
     #[error(transparent)]
-    Source(Box<crate::error::Error>),
+    Source(Box<crate::source::SourceError>),
     #[error(transparent)]
     Json(#[from] json::JsonError),
     #[error(transparent)]
@@ -221,8 +252,8 @@ const CONFIG_TYPES: &[&str] = &[
 ];
 
 /// Reads the input's metadata into image plans.
-pub fn catalog(source: &Source, limits: &Limits) -> crate::error::Result<Catalog> {
-    use crate::error::Error;
+pub fn catalog(source: &Source, limits: &Limits) -> Result<Catalog, CatalogError> {
+    use CatalogError as Error;
     let has_index = source.has("index.json");
     let has_manifest = source.has("manifest.json");
     let archive = source.display.clone();

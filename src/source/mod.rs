@@ -13,6 +13,7 @@
 //! A directory without an OCI layout is an unpacked root filesystem, and a file
 //! that starts like an executable is a single program ([`rootfs`]).
 
+pub mod error;
 pub mod rootfs;
 
 use std::collections::HashMap;
@@ -28,7 +29,6 @@ pub use crate::archive::bytes::{map_file, Bytes};
 use crate::archive::tar::{
     self as tarwalk, EntryKind, SliceInput, StreamInput, TarError, TarProblem, VisitError,
 };
-use crate::error::{Error, Result};
 use crate::identify::Capture;
 use crate::layers::scan::{self, Compression, Hashing, LayerIndex, NodeKind, ScanError};
 use crate::limits::Exceeded;
@@ -36,6 +36,7 @@ use crate::limits::Limits;
 use crate::meter::{Budget, Meter};
 use crate::paths;
 use crate::progress::{Reporter, Task, TrackedReader};
+pub use error::{Result, SourceError};
 
 /// The shape of the outermost input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -110,9 +111,9 @@ impl Source {
             return Source::from_stream(path, Box::new(stdin.lock()), limits, meter, progress);
         }
         let p = Path::new(path);
-        let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
+        let meta = std::fs::metadata(p).map_err(|e| SourceError::io(p, e))?;
         if meta.is_dir() {
-            let root = p.canonicalize().map_err(|e| Error::io(p, e))?;
+            let root = p.canonicalize().map_err(|e| SourceError::io(p, e))?;
             return Ok(Source {
                 display: path.to_string(),
                 container: Container::Directory,
@@ -121,7 +122,7 @@ impl Source {
                 meter: meter.clone(),
             });
         }
-        let file = File::open(p).map_err(|e| Error::io(p, e))?;
+        let file = File::open(p).map_err(|e| SourceError::io(p, e))?;
         Source::from_file(path, p, file, &meta, limits, meter, progress)
     }
 
@@ -136,10 +137,10 @@ impl Source {
         meter: &Meter,
         progress: &Reporter,
     ) -> Result<Source> {
-        let bytes = map_file(&file, p)?;
+        let bytes = map_file(&file).map_err(|e| SourceError::io(p, e))?;
         if bytes.is_empty() {
             // Not an empty rootfs: nothing was saved (a failed `docker save`).
-            return Err(Error::Empty {
+            return Err(SourceError::Empty {
                 archive: path.to_string(),
             });
         }
@@ -185,17 +186,18 @@ impl Source {
             tracker: progress.start(display, Task::Stream),
         };
         let mut buffered = BufReader::with_capacity(256 * 1024, tracked);
-        let first = io::BufRead::fill_buf(&mut buffered).map_err(|e| Error::io(display, e))?;
+        let first =
+            io::BufRead::fill_buf(&mut buffered).map_err(|e| SourceError::io(display, e))?;
         let compression = Compression::sniff(first);
         if first.is_empty() {
-            return Err(Error::Empty {
+            return Err(SourceError::Empty {
                 archive: display.to_string(),
             });
         }
         if compression == Compression::None && rootfs::is_program(first) {
             let all =
                 rootfs::read_single(buffered, rootfs::STREAMED_PROGRAM_BYTES).map_err(|what| {
-                    Error::Program {
+                    SourceError::Program {
                         archive: display.to_string(),
                         what,
                     }
@@ -212,10 +214,11 @@ impl Source {
                 meter: meter.clone(),
             });
         }
-        let decoded = scan::decoder(buffered, compression).map_err(|source| Error::Decoder {
-            archive: display.to_string(),
-            source,
-        })?;
+        let decoded =
+            scan::decoder(buffered, compression).map_err(|source| SourceError::Decoder {
+                archive: display.to_string(),
+                source,
+            })?;
         let mut walk = StreamWalk::new(limits, meter);
         let walked = tarwalk::walk(&mut StreamInput::new(decoded), limits, |entry, body| {
             walk.visit(entry, body)
@@ -223,7 +226,7 @@ impl Source {
         match walked {
             Err(e) => return Err(outer_tar_error(display, e)),
             Ok(0) => {
-                return Err(Error::NoEntries {
+                return Err(SourceError::NoEntries {
                     archive: display.to_string(),
                 })
             }
@@ -263,7 +266,7 @@ impl Source {
 
     /// Reads a small member (a JSON document). `Ok(None)` when absent.
     pub fn read_small(&self, name: &str, limits: &Limits) -> Result<Option<Vec<u8>>> {
-        let too_big = |size: u64| Error::MemberTooBig {
+        let too_big = |size: u64| SourceError::MemberTooBig {
             archive: self.display.clone(),
             member: name.to_string(),
             size,
@@ -292,13 +295,15 @@ impl Source {
                 if meta.len() > limits.json_bytes as u64 {
                     return Err(too_big(meta.len()));
                 }
-                std::fs::read(&p).map(Some).map_err(|e| Error::io(p, e))
+                std::fs::read(&p)
+                    .map(Some)
+                    .map_err(|e| SourceError::io(p, e))
             }
             Members::Streamed { small, sizes, .. } => match small.get(name) {
                 Some(v) => Ok(Some(v.clone())),
                 None => match sizes.get(name) {
                     Some(&s) if s > limits.json_bytes as u64 => Err(too_big(s)),
-                    Some(_) => Err(Error::NotJson {
+                    Some(_) => Err(SourceError::NotJson {
                         archive: self.display.clone(),
                         member: name.to_string(),
                     }),
@@ -339,7 +344,10 @@ impl Source {
                     Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
                     Err(source) => return Err(LayerError::Open { path: p, source }),
                 };
-                let bytes = map_file(&file, &p).map_err(|e| LayerError::Map(Box::new(e)))?;
+                let bytes = map_file(&file).map_err(|source| LayerError::Open {
+                    path: p.clone(),
+                    source,
+                })?;
                 scan::scan_slice_released(&bytes, limits, &self.meter, hashing, &|a, b| {
                     bytes.release(a, b)
                 })
@@ -618,7 +626,7 @@ fn index_mapped(display: &str, bytes: &[u8], limits: &Limits) -> Result<HashMap<
     })
     .map_err(|e| outer_tar_error(display, e))?;
     if count == 0 {
-        return Err(Error::NoEntries {
+        return Err(SourceError::NoEntries {
             archive: display.to_string(),
         });
     }
@@ -650,15 +658,15 @@ fn dir_member(root: &Path, name: &str) -> Option<PathBuf> {
 
 /// Says what a failed walk of the outer archive means for the user: not an
 /// archive at all (no header at its start), cut short, or damaged.
-fn outer_tar_error(display: &str, source: TarError) -> Error {
+fn outer_tar_error(display: &str, source: TarError) -> SourceError {
     let archive = display.to_string();
     let read_failed = matches!(source.problem, TarProblem::Read(_));
     if source.offset == 0 && source.entry.is_none() && !read_failed {
-        Error::NotAnArchive { archive, source }
+        SourceError::NotAnArchive { archive, source }
     } else if source.problem.is_truncated() {
-        Error::Truncated { archive, source }
+        SourceError::Truncated { archive, source }
     } else {
-        Error::Tar { archive, source }
+        SourceError::Tar { archive, source }
     }
 }
 
@@ -675,8 +683,6 @@ pub enum LayerError {
         #[source]
         source: io::Error,
     },
-    #[error(transparent)]
-    Map(Box<Error>),
     #[error("this member is not a tar layer (no tar, gzip or zstd data)")]
     NotALayer,
     #[error("missing from the archive")]

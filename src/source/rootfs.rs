@@ -293,8 +293,7 @@ fn read_file(host: &Path, e: &LayerEntry, limits: &Limits) -> Result<FileRead, S
     }
     if candidate {
         // Headers only: the parsers read the few ranges they need from the map.
-        let bytes =
-            super::map_file(&file, host).map_err(|err| format!("skipped {}: {err}", e.path))?;
+        let bytes = super::map_file(&file).map_err(|err| format!("skipped {}: {err}", e.path))?;
         out.ident = identify::identify(&&bytes[..], e.exec_bit(), &limits.ident);
     }
     Ok(out)

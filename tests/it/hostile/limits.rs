@@ -154,18 +154,43 @@ fn limit_index_bytes() {
     assert_eq!(e.exceeded(), Some(Exceeded::IndexBytes(10000)), "{e}");
 }
 
-fn catalog_of(
-    data: &[u8],
-    limits: &Limits,
-) -> Result<archscan::image::Catalog, archscan::error::Error> {
+fn catalog_of(data: &[u8], limits: &Limits) -> Result<archscan::image::Catalog, Unread> {
     let src = archscan::source::Source::from_stream(
         "mem",
         Box::new(data),
         limits,
         &Default::default(),
         &Default::default(),
-    )?;
-    archscan::image::catalog(&src, limits)
+    )
+    .map_err(|e| Unread {
+        exceeded: e.exceeded(),
+        message: e.to_string(),
+    })?;
+    archscan::image::catalog(&src, limits).map_err(|e| Unread {
+        exceeded: e.exceeded(),
+        message: e.to_string(),
+    })
+}
+
+/// Why an input's catalog could not be made: the cap it reached, if any,
+/// and the message (opening the source and reading the catalog have their
+/// own error types).
+#[derive(Debug)]
+struct Unread {
+    exceeded: Option<Exceeded>,
+    message: String,
+}
+
+impl Unread {
+    fn exceeded(&self) -> Option<Exceeded> {
+        self.exceeded
+    }
+}
+
+impl std::fmt::Display for Unread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 fn unreadable_limits(c: &archscan::image::Catalog) -> Vec<Option<Exceeded>> {

@@ -1,18 +1,17 @@
-//! The errors of opening an input and reading its image metadata: each
-//! variant names what the user needs to act — the archive, the member, what
-//! was wrong — and keeps the typed cause as its `source`. Errors of later
-//! stages are their own types: [`crate::archive::tar::TarError`],
-//! [`crate::layers::scan::ScanError`], [`crate::source::LayerError`],
-//! [`crate::image::PlanError`]; a cap that was reached is a
-//! [`crate::limits::Exceeded`] inside them.
+//! Why an input cannot be opened, or a member read from it: each variant
+//! names what the user needs to act — the archive, the member, what was
+//! wrong — and keeps the typed cause as its `source`. The other stages have
+//! their own error types: [`crate::archive::tar::TarError`],
+//! [`crate::layers::scan::ScanError`], [`super::LayerError`],
+//! [`crate::image::PlanError`] and [`crate::image::CatalogError`]; a cap
+//! that was reached is a [`crate::limits::Exceeded`] inside them.
 
 use std::path::PathBuf;
 
 use crate::archive::tar::TarError;
-use crate::image::PlanError;
 
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub enum SourceError {
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -74,46 +73,30 @@ pub enum Error {
 
     #[error("{archive}: member {member}: not a JSON document")]
     NotJson { archive: String, member: String },
-
-    /// An OCI layout directory without its index.
-    #[error("{archive}: not an OCI image layout: there is no index.json in this directory")]
-    NoIndex { archive: String },
-
-    /// Image members without the manifest that lists them (written last).
-    #[error("{archive}: the archive has image members ({member}) but no manifest.json or index.json: it is incomplete or truncated")]
-    Incomplete { archive: String, member: String },
-
-    /// `index.json` or `manifest.json` cannot be read as the spec says.
-    #[error("{archive}: {document}: {source}")]
-    Plan {
-        archive: String,
-        document: &'static str,
-        #[source]
-        source: PlanError,
-    },
 }
 
-pub type Result<T, E = Error> = std::result::Result<T, E>;
+pub type Result<T, E = SourceError> = std::result::Result<T, E>;
 
-impl Error {
+impl SourceError {
     /// The cap of [`crate::limits::Limits`] reached, if that is why the
     /// input is unreadable.
     pub fn exceeded(&self) -> Option<crate::limits::Exceeded> {
         match self {
-            Error::Tar { source, .. } | Error::Truncated { source, .. } => {
+            SourceError::Tar { source, .. } | SourceError::Truncated { source, .. } => {
                 source.problem.exceeded()
             }
-            Error::Plan { source, .. } => source.exceeded(),
-            Error::MemberTooBig { size, cap, .. } => Some(crate::limits::Exceeded::JsonBytes {
-                size: *size,
-                cap: *cap,
-            }),
+            SourceError::MemberTooBig { size, cap, .. } => {
+                Some(crate::limits::Exceeded::JsonBytes {
+                    size: *size,
+                    cap: *cap,
+                })
+            }
             _ => None,
         }
     }
 
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
-        Error::Io {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> SourceError {
+        SourceError::Io {
             path: path.into(),
             source,
         }
