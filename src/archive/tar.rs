@@ -83,6 +83,8 @@ pub enum TarProblem {
     BadSize(#[source] io::Error),
     #[error("size {0} overflows")]
     SizeOverflow(u64),
+    #[error("the PAX size `{0}` is not a size (a decimal below 2^64)")]
+    BadPaxSize(String),
     #[error(transparent)]
     Limit(#[from] Exceeded),
     /// The visitor stopped the walk.
@@ -377,6 +379,11 @@ fn next_block<I: Input>(
     }
     let typeflag = block[156];
     let mut size = header.entry_size().map_err(TarProblem::BadSize)?;
+    if let Some(bad) = pending.pax.as_ref().and_then(|p| p.bad_size.as_ref()) {
+        return Err(TarProblem::BadPaxSize(
+            String::from_utf8_lossy(bad).chars().take(40).collect(),
+        ));
+    }
     if let Some(p) = pending.pax.as_ref().and_then(|p| p.size) {
         size = p;
     }
@@ -536,6 +543,10 @@ struct Pax {
     path: Option<Vec<u8>>,
     linkpath: Option<Vec<u8>>,
     size: Option<u64>,
+    /// A `size` record that is not a decimal that fits in 64 bits: the
+    /// entry's extent is unknown, so the walk cannot go on (Go's
+    /// archive/tar, which Docker uses, refuses the header too).
+    bad_size: Option<Vec<u8>>,
 }
 
 impl Pax {
@@ -561,7 +572,8 @@ impl Pax {
                     b"path" => pax.path = Some(value.to_vec()),
                     b"linkpath" => pax.linkpath = Some(value.to_vec()),
                     b"size" => {
-                        pax.size = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok())
+                        pax.size = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok());
+                        pax.bad_size = pax.size.is_none().then(|| value.to_vec());
                     }
                     _ => {}
                 }
@@ -689,6 +701,28 @@ pub(crate) mod tests {
         };
         let err = walk(&mut SliceInput::new(&data), &limits, |_, _| Ok(())).unwrap_err();
         assert_eq!(err.problem.exceeded(), Some(Exceeded::Entries(1)), "{err}");
+    }
+
+    // A PAX size over 64 bits was ignored (the header's size used instead),
+    // so the walk went on through bytes another reader takes as data.
+    #[test]
+    fn pax_size_over_64_bits_is_an_error() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_size(0);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_pax_extensions([("size", &b"18446744073709551616"[..])])
+            .unwrap();
+        b.append_data(&mut h, "big", &b""[..]).unwrap();
+        let data = b.into_inner().unwrap();
+        let err = walk(&mut SliceInput::new(&data), &Limits::default(), |_, _| {
+            Ok(())
+        })
+        .unwrap_err();
+        assert!(
+            matches!(err.problem, TarProblem::BadPaxSize(ref s) if s == "18446744073709551616"),
+            "{err}"
+        );
     }
 
     #[test]

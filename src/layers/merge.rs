@@ -26,6 +26,8 @@ pub struct Node {
     pub at: FileRef,
     /// For regular files and hardlinks: the entry whose bytes this path has
     /// (a hardlink's target). `None` for a hardlink whose target is absent.
+    /// A hard link's `at` is its target's entry (the inode: type, mode,
+    /// owner); only a link whose target is absent keeps its own.
     pub content: Option<FileRef>,
 }
 
@@ -70,11 +72,21 @@ impl MergedFs {
                 remove_below(&mut map, &e.path);
             }
             for (at, e) in refs() {
-                let content = match &e.kind {
+                let (at, content) = match &e.kind {
                     NodeKind::Opaque | NodeKind::Whiteout => continue,
-                    NodeKind::File => Some(at),
-                    NodeKind::Hardlink(target) => map.get(target.as_str()).and_then(|n| n.content),
-                    _ => None,
+                    NodeKind::File => (at, Some(at)),
+                    // A hard link is its target's inode, as the kernel sees
+                    // it: the same type (a link to a symlink is that
+                    // symlink), mode, owner and bytes.
+                    NodeKind::Hardlink(target) => match map.get(target.as_str()) {
+                        Some(n)
+                            if entry_of(&layers, n.at).is_some_and(|t| t.kind != NodeKind::Dir) =>
+                        {
+                            (n.at, n.content)
+                        }
+                        _ => (at, None),
+                    },
+                    _ => (at, None),
                 };
                 if e.kind != NodeKind::Dir {
                     // A file replacing a directory hides what was under it.
@@ -294,6 +306,58 @@ mod tests {
             40,
         );
         assert_eq!(paths_of(&fs), vec!["/d"]);
+    }
+
+    // A hard link to a symlink was a file with no content: an entrypoint
+    // reached through it was "not a regular file" although the kernel runs
+    // what the symlink points to.
+    #[test]
+    fn a_hardlink_to_a_symlink_is_that_symlink() {
+        use NodeKind::*;
+        let fs = MergedFs::merge(
+            vec![layer(&[
+                ("/bin/real", File),
+                ("/bin/sym", Symlink("real".into())),
+                ("/bin/hard", Hardlink("/bin/sym".into())),
+            ])],
+            40,
+        );
+        let Resolved::Found { path, node } = fs.resolve("/bin/hard") else {
+            panic!("not found");
+        };
+        assert_eq!(path, "/bin/real");
+        assert_eq!(node.content, fs.get("/bin/real").unwrap().content);
+    }
+
+    // A hard link's own header mode was taken (0644 here) instead of its
+    // inode's (0755): a false not-executable.
+    #[test]
+    fn a_hardlink_has_its_targets_mode() {
+        let mut target = LayerEntry {
+            path: "/app".into(),
+            kind: NodeKind::File,
+            mode: 0o755,
+            size: 0,
+            ident: None,
+            content: None,
+        };
+        let link = LayerEntry {
+            path: "/run".into(),
+            kind: NodeKind::Hardlink("/app".into()),
+            mode: 0o644,
+            ..target.clone()
+        };
+        target.path = "/app".into();
+        let fs = MergedFs::merge(
+            vec![Arc::new(LayerIndex {
+                entries: vec![target, link],
+                ..LayerIndex::default()
+            })],
+            40,
+        );
+        let node = fs.get("/run").unwrap();
+        assert_eq!(fs.entry(node.at).unwrap().mode, 0o755);
+        assert!(fs.entry(node.at).unwrap().exec_bit());
     }
 
     #[test]
