@@ -411,9 +411,9 @@ pub static DEFS: &[RuleDef] = &[
         level: Severity::Warning,
         severity: "warning",
         summary: "The same binary appears under manifests of different platforms",
-        fires_when: "one layer blob with native code is shared by the images of two platforms of an index",
+        fires_when: "one layer blob with native code is shared by the images of two platforms of an index; reported on the images that cannot run that code",
         why: "Native code is right for one platform at most: a layer with native code shared by the images of two platforms of one index means that one of them carries the other's binaries (a hand-assembled index reusing one platform's layer) and fails with `exec format error` there.",
-        detection: "The layer digests of the images of each multi-platform index are compared; a layer shared across platforms that holds ELF, Mach-O or PE files is reported on each image that uses it.",
+        detection: "The layer digests of the images of each multi-platform index are compared; a layer shared across platforms that holds ELF, Mach-O or PE files is reported on each image whose platform cannot run that code (on every image using it when the code's platform is unknown).",
         fix: "Build each platform's image from its own build (`docker buildx build --platform …`), not by reusing one platform's layer.",
     },
     RuleDef {

@@ -64,7 +64,17 @@ pub fn same_binary_across_platforms<E>(
             continue;
         };
         let platforms = distinct.into_iter().collect::<Vec<_>>().join(", ");
-        for (i, _, position) in list {
+        // The images the shared code is right for are fine: only those whose
+        // platform cannot run it carry the finding (all, when the code's
+        // platform is unknown).
+        let code = example
+            .ident
+            .as_deref()
+            .and_then(crate::judge::diagnose::code_platform);
+        for (i, platform, position) in list {
+            if code.as_ref().is_some_and(|c| platform.can_run(c)) {
+                continue;
+            }
             let mut f = Finding::new(
                 Rule::SameBinaryAcrossPlatforms,
                 Severity::Warning,
