@@ -181,7 +181,9 @@ fn resolve_command<'a>(s: &Subject<'a>, findings: &mut Vec<Finding>) -> Command<
         }
         return command;
     }
-    if windows {
+    // A Linux path in a Windows image is resolved like any other: a Linux
+    // program there is judged against the label (and fails).
+    if windows && !s.argv[0].starts_with('/') {
         findings.push(Finding::note(format!(
             "Windows image: the entrypoint `{}` is not resolved; judged by most of its PE files",
             s.argv.join(" ")
@@ -320,15 +322,19 @@ fn natives(fs: &MergedFs) -> Vec<Native<'_>> {
 }
 
 /// The most common platform of native code: ELF for a Linux image (Mach-O and
-/// PE never decide its platform), PE for a Windows image. Ties go to the
-/// first in order.
+/// PE never decide its platform), PE for a Windows image (ELF when it has no
+/// PE file). Ties go to the first in order.
 fn majority_platform(natives: &[Native<'_>], os: Option<&Os>) -> Option<(Platform, usize)> {
     let mut counts: BTreeMap<Platform, usize> = BTreeMap::new();
+    // A Windows image with no PE file at all is judged by its ELF files: the
+    // label's OS is then wrong, as an architecture can be.
+    let windows_pe =
+        os == Some(&Os::Windows) && natives.iter().any(|n| matches!(n.ident, Ident::Pe(_)));
     for n in natives {
-        let counted = match (n.ident, os) {
-            (Ident::Pe(_), Some(Os::Windows)) => true,
-            (Ident::Elf(_), Some(Os::Windows)) => false,
-            (Ident::Elf(_), _) => true,
+        let counted = match (n.ident, windows_pe) {
+            (Ident::Pe(_), true) => true,
+            (Ident::Elf(_), true) => false,
+            (Ident::Elf(_), false) => true,
             _ => false,
         };
         if counted {

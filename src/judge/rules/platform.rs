@@ -89,7 +89,15 @@ pub fn most_files(
             declared,
             p,
         )),
-        _ => Some(arch_mismatch(culprit, declared, p)),
+        Compat::OtherOs => Some(
+            Finding::new(
+                Rule::ForeignOs,
+                Severity::Error,
+                format!("most native files ({count} of {total}) are {p} code, and this image is labelled {declared}: a {} host cannot run them", declared.os, count = majority.1, total = natives.len()),
+            )
+            .hint(format!("label the image with the platform its programs are built for (`--platform {p}`), or build them for {declared}")),
+        ),
+        Compat::OtherArch => Some(arch_mismatch(culprit, declared, p)),
     }
 }
 
