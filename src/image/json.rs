@@ -35,6 +35,86 @@ fn field_error(key: &str, expected: &'static str, found: &Value) -> FieldError {
     }
 }
 
+/// Parses a JSON document after checking its size and nesting depth. A lone
+/// UTF-16 surrogate escape (`"\ud800"`), which serde_json refuses and Go's
+/// encoding/json (Docker, containerd) accepts as U+FFFD, is read as U+FFFD;
+/// the second value counts them.
+pub fn parse_lossy(bytes: &[u8], limits: &Limits) -> Result<(Value, usize), JsonError> {
+    match parse(bytes, limits) {
+        Err(JsonError::Syntax(e)) => {
+            let (fixed, count) = replace_lone_surrogates(bytes);
+            if count == 0 {
+                return Err(JsonError::Syntax(e));
+            }
+            serde_json::from_slice(&fixed)
+                .map(|v| (v, count))
+                .map_err(JsonError::Syntax)
+        }
+        other => other.map(|v| (v, 0)),
+    }
+}
+
+/// Rewrites every `\uXXXX` escape of a UTF-16 surrogate that is not half of
+/// a pair as `\ufffd`; returns the new text and how many were rewritten.
+fn replace_lone_surrogates(bytes: &[u8]) -> (Vec<u8>, usize) {
+    let escape_at = |i: usize| -> Option<u16> {
+        let hex = bytes.get(i..i + 6)?;
+        if hex[0] != b'\\' || hex[1] != b'u' {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16).ok()
+    };
+    let mut out = Vec::with_capacity(bytes.len());
+    let (mut i, mut count, mut in_str) = (0, 0, false);
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !in_str {
+            in_str = b == b'"';
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' => in_str = false,
+            b'\\' => {
+                let unit = escape_at(i);
+                let high = unit.is_some_and(|u| (0xd800..0xdc00).contains(&u));
+                let low = |u: Option<u16>| u.is_some_and(|u| (0xdc00..0xe000).contains(&u));
+                if high && low(escape_at(i + 6)) {
+                    out.extend_from_slice(&bytes[i..i + 12]);
+                    i += 12;
+                } else if high || low(unit) {
+                    out.extend_from_slice(b"\\ufffd");
+                    count += 1;
+                    i += 6;
+                } else {
+                    // Any other escape: copy it and the escaped byte.
+                    out.extend_from_slice(&bytes[i..(i + 2).min(bytes.len())]);
+                    i += 2;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        out.push(b);
+        i += 1;
+    }
+    (out, count)
+}
+
+/// A field of an object, by its exact key or, failing that, by a key equal
+/// to it ignoring ASCII case — as Go's encoding/json matches struct fields,
+/// which is how Docker reads `manifest.json` and image configs (jib ≤ 2.2
+/// wrote `config`, `repoTags`, `layers`).
+pub fn field<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
+    let obj = v.as_object()?;
+    obj.get(key).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
+}
+
 /// Parses a JSON document after checking its size and nesting depth.
 pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Value, JsonError> {
     if bytes.len() > limits.json_bytes {
@@ -81,7 +161,7 @@ fn max_depth(bytes: &[u8]) -> usize {
 
 /// A string field, or `None` when absent or null; `Err` for another type.
 pub fn opt_str<'a>(v: &'a Value, key: &str) -> Result<Option<&'a str>, FieldError> {
-    match v.get(key) {
+    match field(v, key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
         Some(other) => Err(field_error(key, "be a string", other)),
@@ -91,7 +171,7 @@ pub fn opt_str<'a>(v: &'a Value, key: &str) -> Result<Option<&'a str>, FieldErro
 /// A list of strings, or `None` when absent or null. A lone string is taken as
 /// a one-element list (some tools write `"Entrypoint": "/app"`).
 pub fn opt_str_list(v: &Value, key: &str) -> Result<Option<Vec<String>>, FieldError> {
-    match v.get(key) {
+    match field(v, key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(vec![s.clone()])),
         Some(Value::Array(items)) => items
@@ -108,7 +188,7 @@ pub fn opt_str_list(v: &Value, key: &str) -> Result<Option<Vec<String>>, FieldEr
 
 /// An array field (absent or null is empty).
 pub fn list<'a>(v: &'a Value, key: &str) -> Result<&'a [Value], FieldError> {
-    match v.get(key) {
+    match field(v, key) {
         None | Some(Value::Null) => Ok(&[]),
         Some(Value::Array(a)) => Ok(a),
         Some(other) => Err(field_error(key, "be a list", other)),
@@ -156,6 +236,35 @@ mod tests {
             ),
             "{err}"
         );
+    }
+
+    // A config with a lone surrogate escape is valid to Go (Docker) and was
+    // refused: the image was unreadable.
+    #[test]
+    fn lone_surrogates_read_as_replacement_characters() {
+        let doc = br#"{"a":"x\ud800y","b":"\ud83d\ude00","c":"\udc00","d":"\\ud800"}"#;
+        assert!(parse(doc, &Limits::default()).is_err());
+        let (v, n) = parse_lossy(doc, &Limits::default()).unwrap();
+        assert_eq!(n, 2);
+        assert_eq!(v["a"], "x\u{fffd}y");
+        assert_eq!(v["b"], "\u{1f600}");
+        assert_eq!(v["c"], "\u{fffd}");
+        assert_eq!(v["d"], "\\ud800");
+    }
+
+    // jib <= 2.2 wrote manifest.json keys in lower case; Docker's loader
+    // (Go's encoding/json) matches them, archscan refused the archive.
+    #[test]
+    fn fields_match_keys_ignoring_case_exact_first() {
+        let v: Value =
+            serde_json::from_str(r#"{"config":"a","repoTags":["t"],"Layers":[],"layers":[1]}"#)
+                .unwrap();
+        assert_eq!(opt_str(&v, "Config").unwrap(), Some("a"));
+        assert_eq!(
+            opt_str_list(&v, "RepoTags").unwrap(),
+            Some(vec!["t".to_string()])
+        );
+        assert!(list(&v, "Layers").unwrap().is_empty());
     }
 
     #[test]

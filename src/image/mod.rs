@@ -285,6 +285,7 @@ pub fn catalog(source: &Source, limits: &Limits) -> Result<Catalog, CatalogError
         visited: HashSet::new(),
         manifests_read: 0,
         next_group: 0,
+        surrogates: std::cell::Cell::new(0),
     };
     if has_index {
         cx.read_index().map_err(|source| Error::Plan {
@@ -300,6 +301,12 @@ pub fn catalog(source: &Source, limits: &Limits) -> Result<Catalog, CatalogError
                 document: "manifest.json",
                 source,
             })?;
+    }
+    if cx.surrogates.get() > 0 {
+        cx.notes.push(Finding::note(format!(
+            "{} lone UTF-16 surrogate escapes in the image's JSON were read as U+FFFD, as Docker's Go decoder reads them",
+            cx.surrogates.get()
+        )));
     }
     let format = match (source.is_dir(), has_index, has_manifest) {
         (true, _, _) => Format::OciLayout,
@@ -322,6 +329,8 @@ struct Cx<'a> {
     visited: HashSet<Digest>,
     manifests_read: usize,
     next_group: usize,
+    /// Lone UTF-16 surrogate escapes read as U+FFFD in the documents read.
+    surrogates: std::cell::Cell<usize>,
 }
 
 /// Adds `tags` to a plan's refs; the first becomes its name (a RepoTag is
@@ -408,7 +417,8 @@ impl Cx<'_> {
         else {
             return Ok(None);
         };
-        let v = json::parse(&bytes, self.limits).within(member)?;
+        let (v, replaced) = json::parse_lossy(&bytes, self.limits).within(member)?;
+        self.surrogates.set(self.surrogates.get() + replaced);
         Ok(Some((bytes, v)))
     }
 
@@ -966,23 +976,22 @@ pub fn parse_config(v: &Value) -> Result<ImageConfig, PlanError> {
         ..ImageConfig::default()
     };
     // Docker's config uses `config`; very old ones only `container_config`.
-    if let Some(cc) = v.get("config").filter(|c| c.is_object()) {
+    if let Some(cc) = json::field(v, "config").filter(|c| c.is_object()) {
         c.entrypoint = json::opt_str_list(cc, "Entrypoint")?;
         c.cmd = json::opt_str_list(cc, "Cmd")?;
         c.env = json::opt_str_list(cc, "Env")?.unwrap_or_default();
         c.working_dir = json::opt_str(cc, "WorkingDir")?.map(str::to_string);
     }
-    if let Some(rootfs) = v.get("rootfs") {
+    if let Some(rootfs) = json::field(v, "rootfs") {
         c.diff_ids = json::opt_str_list(rootfs, "diff_ids")?.unwrap_or_default();
     }
     for h in json::list(v, "history")? {
-        let empty = h
-            .get("empty_layer")
+        let empty = json::field(h, "empty_layer")
             .and_then(Value::as_bool)
             .unwrap_or(false);
         if !empty {
             c.layer_history.push(
-                h.get("created_by")
+                json::field(h, "created_by")
                     .and_then(Value::as_str)
                     .map(str::to_string),
             );
