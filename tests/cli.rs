@@ -31,6 +31,10 @@ impl Run {
         serde_json::from_str(&self.stdout)
             .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
     }
+    /// The report of the first input (JSON schema 2 puts them under `inputs`).
+    fn input(&self) -> Value {
+        self.json()["inputs"][0].clone()
+    }
 }
 
 fn run_in(dir: Option<&Path>, args: &[&str], stdin: Option<&[u8]>) -> Run {
@@ -119,7 +123,7 @@ fn rule_ids(image: &Value) -> Vec<String> {
 fn mislabelled_image_fails_with_arch_mismatch() {
     let r = run(&["--format", "json", &fixture("seed-mislabelled.tar")]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    let j = r.json();
+    let j = r.input();
     assert_eq!(j["images"][0]["verdict"], "fail");
     assert_eq!(j["images"][0]["real_platform"], "linux/arm64");
     assert!(rule_ids(&j["images"][0]).contains(&"arch-mismatch".to_string()));
@@ -140,7 +144,7 @@ fn fail_on_never_and_warning() {
     // A warn verdict (a Mach-O/PE file in a Linux image) passes by default…
     let warn = fixture("foreign-os-files.tar");
     let r = run(&["--format", "json", &warn]);
-    assert_eq!(r.json()["images"][0]["verdict"], "warn");
+    assert_eq!(r.input()["images"][0]["verdict"], "warn");
     assert_eq!(r.code, 0);
     // …and fails with --fail-on warning, but not with never.
     assert_eq!(run(&["-q", "--fail-on", "warning", &warn]).code, 1);
@@ -154,7 +158,7 @@ fn fail_on_never_and_warning() {
 fn fail_on_unknown() {
     let unknown = fixture("no-native.tar");
     let r = run(&["--format", "json", &unknown]);
-    assert_eq!(r.json()["images"][0]["verdict"], "unknown");
+    assert_eq!(r.input()["images"][0]["verdict"], "unknown");
     assert_eq!(r.code, 0);
     assert_eq!(run(&["-q", "--fail-on-unknown", &unknown]).code, 1);
     assert_eq!(
@@ -332,7 +336,7 @@ fn a_file_named_man_is_scanned_through_a_path() {
     let r = run_in(Some(&dir), &["--format", "json", "./man"], None);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.json()["source"]["format"], "docker-archive");
+    assert_eq!(r.input()["source"]["format"], "docker-archive");
 }
 
 // ---- inputs ----------------------------------------------------------------
@@ -349,7 +353,7 @@ fn stdin_gives_the_same_verdict_as_the_file() {
             "{name}: {}",
             from_stdin.stderr
         );
-        let (a, b) = (from_file.json(), from_stdin.json());
+        let (a, b) = (from_file.input(), from_stdin.input());
         assert_eq!(b["source"]["path"], "-");
         assert_eq!(a["images"][0]["verdict"], b["images"][0]["verdict"]);
         assert_eq!(
@@ -385,7 +389,7 @@ fn rootfs_directory_is_judged() {
     let root_s = root.to_string_lossy().into_owned();
     let r = run(&["--format", "json", &root_s]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let j = r.json();
+    let j = r.input();
     assert_eq!(j["source"]["format"], "rootfs-dir");
     let img = &j["images"][0];
     assert!(img["declared"].is_null());
@@ -401,12 +405,12 @@ fn rootfs_directory_is_judged() {
 
     // What runs, through the relative link.
     let r = run(&["--format", "json", &root_s, "--entrypoint", "/bin/t"]);
-    let ep = &r.json()["images"][0]["entrypoint"];
+    let ep = &r.input()["images"][0]["entrypoint"];
     assert_eq!(ep["resolved"], "/usr/bin/true", "{ep:#}");
     // A link to /bin/sh means the image's /bin/sh, which it does not have.
     let r = run(&["--format", "json", &root_s, "--entrypoint", "/bin/host-sh"]);
     assert_eq!(r.code, 1);
-    assert!(rule_ids(&r.json()["images"][0]).contains(&"entrypoint-missing".to_string()));
+    assert!(rule_ids(&r.input()["images"][0]).contains(&"entrypoint-missing".to_string()));
 
     // Against a target it cannot run on.
     let r = run(&[
@@ -417,7 +421,7 @@ fn rootfs_directory_is_judged() {
         &root_s,
     ]);
     assert_eq!(r.code, 1);
-    assert!(rule_ids(&r.json()["images"][0]).contains(&"target-mismatch".to_string()));
+    assert!(rule_ids(&r.input()["images"][0]).contains(&"target-mismatch".to_string()));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -425,7 +429,7 @@ fn rootfs_directory_is_judged() {
 fn single_binary_is_identified() {
     let r = run(&["--format", "json", "/bin/true"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let j = r.json();
+    let j = r.input();
     assert_eq!(j["source"]["format"], "binary");
     let img = &j["images"][0];
     assert!(img["declared"].is_null());
@@ -443,7 +447,7 @@ fn single_binary_is_identified() {
         "/bin/true",
     ]);
     assert_eq!(r.code, 1);
-    assert_eq!(rule_ids(&r.json()["images"][0]), ["target-mismatch"]);
+    assert_eq!(rule_ids(&r.input()["images"][0]), ["target-mismatch"]);
     let r = run(&["-q", "--platform", host_platform(), "/bin/true"]);
     assert_eq!(r.code, 0);
 
@@ -451,7 +455,7 @@ fn single_binary_is_identified() {
     let bytes = std::fs::read("/bin/true").unwrap();
     let r = run_in(None, &["--format", "json", "-"], Some(&bytes));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.json()["images"][0]["real_platform"], host_platform());
+    assert_eq!(r.input()["images"][0]["real_platform"], host_platform());
 }
 
 #[test]
@@ -461,14 +465,14 @@ fn single_script_is_reported_not_judged() {
     std::fs::write(&script, b"#!/bin/sh\necho hi\n").unwrap();
     let r = run(&["--format", "json", &script.to_string_lossy()]);
     let _ = std::fs::remove_dir_all(&dir);
-    let j = r.json();
+    let j = r.input();
     assert_eq!(j["source"]["format"], "binary");
     assert_eq!(j["images"][0]["verdict"], "unknown");
     assert_eq!(r.code, 0);
 }
 
 #[test]
-fn several_inputs_give_a_json_array() {
+fn several_inputs_give_one_document() {
     let r = run(&[
         "--format",
         "json",
@@ -477,7 +481,8 @@ fn several_inputs_give_a_json_array() {
     ]);
     assert_eq!(r.code, 1);
     let j = r.json();
-    let arr = j.as_array().expect("an array of reports");
+    // Schema 2: one document whatever the number of inputs.
+    let arr = j["inputs"].as_array().expect("inputs[]");
     assert_eq!(arr.len(), 2);
     assert_eq!(arr[0]["images"][0]["verdict"], "ok");
     assert_eq!(arr[1]["images"][0]["verdict"], "fail");
@@ -488,10 +493,10 @@ fn image_filter() {
     let multi = fixture("multi-image.docker-archive.tar");
     let r = run(&["--format", "json", &multi]);
     assert_eq!(r.code, 1);
-    assert_eq!(r.json()["images"].as_array().unwrap().len(), 2);
+    assert_eq!(r.input()["images"].as_array().unwrap().len(), 2);
     let r = run(&["--format", "json", "--image", "multi-ok", &multi]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let images = r.json()["images"].as_array().unwrap().clone();
+    let images = r.input()["images"].as_array().unwrap().clone();
     assert_eq!(images.len(), 1);
     assert_eq!(images[0]["name"], "localhost/archscan/multi-ok:latest");
     // A filter that matches nothing is an error, not a silent pass.

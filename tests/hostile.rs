@@ -39,10 +39,8 @@ impl Run {
     /// Every finding id of every image.
     fn rules(&self) -> Vec<String> {
         let v = self.json();
-        let reports = match v {
-            Value::Array(a) => a,
-            one => vec![one],
-        };
+        // Schema 2: one document, the reports under `inputs`.
+        let reports = v["inputs"].as_array().cloned().unwrap_or_default();
         let mut out = Vec::new();
         for r in &reports {
             for img in r["images"].as_array().into_iter().flatten() {
@@ -1338,8 +1336,7 @@ fn many_empty_entries_finish() {
 /// The JSON of the first image.
 fn image0(r: &Run) -> Value {
     let v = r.json();
-    let report = if v.is_array() { v[0].clone() } else { v };
-    report["images"][0].clone()
+    v["inputs"][0]["images"][0].clone()
 }
 
 /// The image was judged (exit 0 or 1, no error): one damaged file or an odd

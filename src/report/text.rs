@@ -23,6 +23,9 @@ pub enum Detail {
 pub struct Style {
     pub color: bool,
     pub detail: Detail,
+    /// The terminal's width: long message and fix lines wrap at it (none:
+    /// one line each, for files and pipes).
+    pub width: Option<usize>,
 }
 
 /// Findings of one rule shown before the rest are summarised.
@@ -453,7 +456,7 @@ fn render_finding(out: &mut String, f: &Finding, style: Style) {
         head.push_str(&escape(p));
     }
     let _ = writeln!(out, "{head}");
-    let _ = writeln!(out, "           {}", escape(&f.message));
+    push_wrapped(out, "           ", 11, &escape(&f.message), style.width);
     let mut evidence = Vec::new();
     if let Some(l) = f.layer {
         evidence.push(format!("layer {l}"));
@@ -472,13 +475,40 @@ fn render_finding(out: &mut String, f: &Finding, style: Style) {
         );
     }
     if let Some(h) = &f.hint {
-        let _ = writeln!(
-            out,
-            "           {} {}",
-            paint(style, "36", "fix:"),
-            escape(h)
-        );
+        let prefix = format!("           {} ", paint(style, "36", "fix:"));
+        push_wrapped(out, &prefix, 16, &escape(h), style.width);
     }
+}
+
+/// Writes `prefix` and `text`, wrapped at `width` columns when given: the
+/// following lines are indented to `indent` (the prefix's visible width). A
+/// word longer than a line stays whole.
+fn push_wrapped(out: &mut String, prefix: &str, indent: usize, text: &str, width: Option<usize>) {
+    out.push_str(prefix);
+    let Some(width) = width.filter(|w| *w > indent + 20) else {
+        out.push_str(text);
+        out.push('\n');
+        return;
+    };
+    let mut col = indent;
+    let mut first = true;
+    for word in text.split(' ') {
+        let len = word.chars().count();
+        if !first && col + 1 + len > width {
+            out.push('\n');
+            out.push_str(&" ".repeat(indent));
+            col = indent;
+            first = true;
+        }
+        if !first {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(word);
+        col += len;
+        first = false;
+    }
+    out.push('\n');
 }
 
 fn shorten(s: &str, max: usize) -> String {

@@ -28,6 +28,26 @@ const HEAD: usize = 64;
 /// Most walk warnings kept (each becomes a note in the report).
 const MAX_WARNINGS: usize = 20;
 
+/// Top-level names a root filesystem has (FHS); two of them, or a
+/// `.dockerenv`, make an input without image metadata a root filesystem.
+pub const ROOTFS_DIRS: &[&str] = &["bin", "sbin", "usr", "etc", "lib", "lib64"];
+
+/// Does an input whose top-level names are `top` look like a root
+/// filesystem (`docker export`, `buildah mount`)?
+pub fn looks_like_rootfs<S: AsRef<str>>(top: impl IntoIterator<Item = S>) -> bool {
+    let mut dirs = 0;
+    for name in top {
+        let name = name.as_ref();
+        if name == ".dockerenv" {
+            return true;
+        }
+        if ROOTFS_DIRS.contains(&name) {
+            dirs += 1;
+        }
+    }
+    dirs >= 2
+}
+
 /// Do these first bytes of an input start an executable rather than a tar
 /// archive? (A tar starts with a member name, so a header that checks out as
 /// tar wins even if the name happens to start like a magic.)
