@@ -332,7 +332,21 @@ impl Platform {
                 ));
             }
             if !known.contains(&norm.as_str()) {
-                return Err(did_you_mean("variant", v, known));
+                // The numerically nearest variant (arm/v9 → v8), else the
+                // nearest spelling.
+                let num = |x: &str| x.trim_start_matches('v').parse::<f64>().ok();
+                let near = num(&norm).and_then(|n| {
+                    known.iter().copied().min_by(|a, b| {
+                        let d = |x: &str| num(x).map_or(f64::MAX, |k| (k - n).abs());
+                        d(a).total_cmp(&d(b))
+                    })
+                });
+                return Err(match near {
+                    Some(near) => {
+                        format!("unknown variant `{v}` in `{s}`; did you mean {near}?")
+                    }
+                    None => did_you_mean("variant", v, known),
+                });
             }
         }
         Ok(p)

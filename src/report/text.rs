@@ -468,10 +468,13 @@ fn render_finding(out: &mut String, f: &Finding, style: Style) {
         evidence.push(format!("made by: {}", escape(&shorten(c, 100))));
     }
     if !evidence.is_empty() {
-        let _ = writeln!(
+        push_wrapped_painted(
             out,
-            "           {}",
-            paint(style, "2", &evidence.join(", "))
+            "           ",
+            11,
+            &evidence.join(", "),
+            style.width,
+            &|s| paint(style, "2", s),
         );
     }
     if let Some(h) = &f.hint {
@@ -484,31 +487,49 @@ fn render_finding(out: &mut String, f: &Finding, style: Style) {
 /// following lines are indented to `indent` (the prefix's visible width). A
 /// word longer than a line stays whole.
 fn push_wrapped(out: &mut String, prefix: &str, indent: usize, text: &str, width: Option<usize>) {
-    out.push_str(prefix);
-    let Some(width) = width.filter(|w| *w > indent + 20) else {
-        out.push_str(text);
-        out.push('\n');
-        return;
-    };
-    let mut col = indent;
-    let mut first = true;
-    for word in text.split(' ') {
-        let len = word.chars().count();
-        if !first && col + 1 + len > width {
-            out.push('\n');
-            out.push_str(&" ".repeat(indent));
-            col = indent;
-            first = true;
+    push_wrapped_painted(out, prefix, indent, text, width, &|s| s.to_string());
+}
+
+/// [`push_wrapped`], each line of `text` painted by `paint`.
+fn push_wrapped_painted(
+    out: &mut String,
+    prefix: &str,
+    indent: usize,
+    text: &str,
+    width: Option<usize>,
+    paint: &dyn Fn(&str) -> String,
+) {
+    let mut lines: Vec<String> = Vec::new();
+    match width.filter(|w| *w > indent + 20) {
+        None => lines.push(text.to_string()),
+        Some(width) => {
+            let mut line = String::new();
+            let mut col = indent;
+            for word in text.split(' ') {
+                let len = word.chars().count();
+                if !line.is_empty() && col + 1 + len > width {
+                    lines.push(std::mem::take(&mut line));
+                    col = indent;
+                }
+                if !line.is_empty() {
+                    line.push(' ');
+                    col += 1;
+                }
+                line.push_str(word);
+                col += len;
+            }
+            lines.push(line);
         }
-        if !first {
-            out.push(' ');
-            col += 1;
-        }
-        out.push_str(word);
-        col += len;
-        first = false;
     }
-    out.push('\n');
+    for (i, l) in lines.iter().enumerate() {
+        if i == 0 {
+            out.push_str(prefix);
+        } else {
+            out.push_str(&" ".repeat(indent));
+        }
+        out.push_str(&paint(l));
+        out.push('\n');
+    }
 }
 
 fn shorten(s: &str, max: usize) -> String {
