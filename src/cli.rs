@@ -59,13 +59,20 @@ Exit codes:
        --fail-on never             none
      with --fail-on-unknown, also unknown (nothing native was judged),
      whatever --fail-on says
-  2  an input or image could not be read, or --image matched nothing
-     (whatever --fail-on says)
+  2  an input or image could not be read, an input holds no image, or
+     --image matched nothing (whatever --fail-on says); also a usage
+     mistake. The reason is always on stderr, one line each.
 
 Inputs without image metadata (an unpacked root filesystem directory, a flat
 rootfs tarball, a single executable) declare no platform: they are judged by
 what --entrypoint runs, else by most of their native files, and against
---platform when given.
+--platform when given. A directory or tar is a root filesystem when it has
+a .dockerenv or two of bin, sbin, usr, etc, lib, lib64 at its top (or with
+--rootfs); anything else that holds no image exits 2.
+
+An optional .archscan.toml in the working directory sets defaults: its keys
+are the long options (platform = \"linux/amd64\", ignore-rule = [...]); an
+option given on the command line replaces the file's value.
 
 `archscan rules` lists the rules and `archscan explain RULE` explains one.
 `archscan completions SHELL` prints a completion script and `archscan man`

@@ -596,6 +596,29 @@ fn rules_explain_readme_and_man_page_agree() {
     );
 }
 
+/// Every option of `--help` is in the README's options and in the man page.
+#[test]
+fn every_option_is_documented() {
+    let help = run(&["--help"]).stdout;
+    let man = run(&["man"]).stdout;
+    let readme = std::fs::read_to_string(format!("{ROOT}/README.md")).unwrap();
+    let mut options: Vec<&str> = help
+        .split(|c: char| c.is_whitespace() || c == ',' || c == '=' || c == '[')
+        .filter(|w| w.starts_with("--") && w.len() > 3)
+        .filter(|w| w[2..].chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+        .collect();
+    options.sort_unstable();
+    options.dedup();
+    assert!(options.contains(&"--ignore-rule") && options.contains(&"--dockerfile"));
+    for o in options {
+        if o == "--help" || o == "--version" {
+            continue;
+        }
+        assert!(readme.contains(o), "README lacks {o}");
+        assert!(man.contains(&o.replace('-', "\\-")), "man page lacks {o}");
+    }
+}
+
 #[test]
 fn ignore_rule_silences_a_rule_and_counts_it() {
     let seed = fixture("seed-mislabelled.tar");
