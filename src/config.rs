@@ -62,7 +62,14 @@ pub fn words(text: &str, user: &[OsString]) -> Result<Vec<OsString>, String> {
                 "{FILE}: unknown key `{key}`{hint} (keys are the long options, e.g. platform, ignore-rule)"
             ));
         };
-        if given(user, key, *short) {
+        // -q and -v exclude each other: either on the command line replaces
+        // both of the file's.
+        let rival = match key.as_str() {
+            "quiet" => Some(("verbose", Some("-v"))),
+            "verbose" => Some(("quiet", Some("-q"))),
+            _ => None,
+        };
+        if given(user, key, *short) || rival.is_some_and(|(k, s)| given(user, k, s)) {
             continue;
         }
         let flag = OsString::from(format!("--{key}"));
@@ -153,6 +160,8 @@ mod tests {
             .unwrap_err()
             .contains("did you mean platform?"));
         assert!(w("verify = ", &[]).unwrap_err().starts_with(FILE));
+        // -v on the command line replaces the file's quiet.
+        assert!(w("quiet = true", &["-v", "x.tar"]).unwrap().is_empty());
         assert!(w("ignore = [1]", &[])
             .unwrap_err()
             .contains("list of strings"));

@@ -313,6 +313,7 @@ fn metadata_listing_no_image_exits_2() {
     .unwrap();
     let r = run(&[&cyc.to_string_lossy()]);
     assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("no image in it"), "{}", r.all());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
