@@ -372,6 +372,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn root_filesystems_are_told_by_their_top() {
+        assert!(looks_like_rootfs(["bin", "etc", "README"]));
+        assert!(looks_like_rootfs(["usr", "lib64"]));
+        assert!(looks_like_rootfs([".dockerenv", "app"]));
+        assert!(!looks_like_rootfs(["usr"]));
+        assert!(!looks_like_rootfs(["src", "Cargo.toml", "a.tar"]));
+        assert!(!looks_like_rootfs(Vec::<String>::new()));
+    }
+
+    #[test]
     fn programs_are_told_from_tars() {
         assert!(is_program(b"\x7fELF\x02\x01\x01"));
         assert!(is_program(b"#!/bin/sh\necho hi\n"));
