@@ -132,6 +132,8 @@ for image in images:
     if not exp or not os.path.exists(jpath):
         continue
     rep = json.load(open(jpath))
+    # JSON schema 2: the one input's report is under inputs[0].
+    rep = (rep.get("inputs") or [{}])[0] if "inputs" in rep else rep
     imgs = rep.get("images") or [{}]
     plat = sum(v for k, v in imgs[0].get("platforms", {}).items() if k.startswith("linux/"))
     elf = sum(1 for b in imgs[0].get("binaries", []) if b.get("format") == "elf")

@@ -25,8 +25,10 @@ pub const VERSION: &str = concat!(
 pub enum OutputFormat {
     /// A report for people.
     Text,
-    /// The JSON contract (an array when several inputs are given).
+    /// The JSON contract (schema 2: one document, `inputs[]`).
     Json,
+    /// One JSON object per image (or per input error) per line.
+    Jsonl,
     /// SARIF 2.1.0, for code-scanning dashboards.
     Sarif,
 }
@@ -57,13 +59,20 @@ Exit codes:
        --fail-on never             none
      with --fail-on-unknown, also unknown (nothing native was judged),
      whatever --fail-on says
-  2  an input or image could not be read, or --image matched nothing
-     (whatever --fail-on says)
+  2  an input or image could not be read, an input holds no image, or
+     --image matched nothing (whatever --fail-on says); also a usage
+     mistake. The reason is always on stderr, one line each.
 
 Inputs without image metadata (an unpacked root filesystem directory, a flat
 rootfs tarball, a single executable) declare no platform: they are judged by
 what --entrypoint runs, else by most of their native files, and against
---platform when given.
+--platform when given. A directory or tar is a root filesystem when it has
+a .dockerenv or two of bin, sbin, usr, etc, lib, lib64 at its top (or with
+--rootfs); anything else that holds no image exits 2.
+
+An optional .archscan.toml in the working directory sets defaults: its keys
+are the long options (platform = \"linux/amd64\", ignore-rule = [...]); an
+option given on the command line replaces the file's value.
 
 `archscan rules` lists the rules and `archscan explain RULE` explains one.
 `archscan completions SHELL` prints a completion script and `archscan man`
@@ -99,27 +108,47 @@ pub struct Cli {
     pub inputs: Vec<String>,
 
     /// The platform the image will be deployed to, e.g. linux/amd64 (App
-    /// Runner, x86 Fargate) or linux/arm64 (Graviton).
-    #[arg(long, value_name = "OS/ARCH[/VARIANT]")]
+    /// Runner, x86 Fargate) or linux/arm64 (Graviton); an architecture alone
+    /// means linux/ARCH.
+    #[arg(long, value_name = "OS/ARCH[/VARIANT]", value_parser = Platform::parse_target)]
     pub platform: Option<Platform>,
 
     /// Only judge images whose name or a tag contains this.
     #[arg(long, value_name = "NAME")]
     pub image: Option<String>,
 
-    /// Judge this command instead of the image's Entrypoint (as Kubernetes
-    /// `command`); repeat for several words.
-    #[arg(long, value_name = "WORD", num_args = 1.., allow_hyphen_values = true)]
-    pub entrypoint: Option<Vec<String>>,
+    /// Judge this command instead of the image's Entrypoint (as `docker run
+    /// --entrypoint` and Kubernetes `command`): one word, or a JSON array of
+    /// words ('["/bin/sh","-c"]'); the image's Cmd is then dropped.
+    #[arg(long, value_name = "WORD|JSON", allow_hyphen_values = true)]
+    pub entrypoint: Option<String>,
 
-    /// Judge these arguments instead of the image's Cmd (as Kubernetes `args`).
-    #[arg(long, value_name = "WORD", num_args = 1.., allow_hyphen_values = true)]
-    pub cmd: Option<Vec<String>>,
+    /// Judge these arguments instead of the image's Cmd (as Kubernetes
+    /// `args`): one word, or a JSON array of words ('["httpd","-f"]').
+    #[arg(long, value_name = "WORD|JSON", allow_hyphen_values = true)]
+    pub cmd: Option<String>,
 
     /// Do not judge native files whose image path matches this glob (e.g.
     /// '/opt/vendor/**'); what runs is always judged. Repeatable.
     #[arg(long, value_name = "GLOB")]
     pub ignore: Vec<String>,
+
+    /// Suppress the findings of a rule, only for image paths matching GLOB
+    /// when given (e.g. foreign-binary:/opt/sdk/**); they are counted in the
+    /// report. Repeatable.
+    #[arg(long, value_name = "RULE[:GLOB]")]
+    pub ignore_rule: Vec<String>,
+
+    /// Judge an input that holds no image as a root filesystem even when it
+    /// does not look like one (no .dockerenv, fewer than two of bin, sbin,
+    /// usr, etc, lib, lib64 at its top).
+    #[arg(long)]
+    pub rootfs: bool,
+
+    /// With --format sarif: locate each finding on the line of this
+    /// Dockerfile whose instruction made its layer.
+    #[arg(long, value_name = "PATH")]
+    pub dockerfile: Option<PathBuf>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
@@ -137,7 +166,8 @@ pub struct Cli {
     #[arg(long, short)]
     pub verbose: bool,
 
-    /// Colour in the text report (auto: only on a terminal, never with NO_COLOR).
+    /// Colour in the text report (auto: only on a terminal, never with
+    /// NO_COLOR; always: whatever NO_COLOR says).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
@@ -180,8 +210,20 @@ pub enum Command {
 }
 
 impl Cli {
-    /// The library's options; `Err` names a bad `--ignore` glob.
+    /// The library's options; `Err` names a bad `--ignore` glob, an unknown
+    /// `--ignore-rule` or a bad `--entrypoint`/`--cmd` JSON array.
     pub fn scan_options(&self) -> Result<ScanOptions, String> {
+        let ignore_rules = self
+            .ignore_rule
+            .iter()
+            .map(|r| archscan::RuleFilter::parse(r).map_err(|e| format!("--ignore-rule {r}: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let entrypoint = self
+            .entrypoint
+            .as_deref()
+            .map(|v| words("--entrypoint", v))
+            .transpose()?;
+        let cmd = self.cmd.as_deref().map(|v| words("--cmd", v)).transpose()?;
         let ignore = self
             .ignore
             .iter()
@@ -194,10 +236,12 @@ impl Cli {
         Ok(ScanOptions {
             target: self.platform.clone(),
             image: self.image.clone(),
-            entrypoint: self.entrypoint.clone(),
-            cmd: self.cmd.clone(),
+            entrypoint,
+            cmd,
             verify: self.verify,
             ignore,
+            ignore_rules,
+            rootfs: self.rootfs,
             limits: Limits::default(),
             meter: Default::default(),
             progress: Default::default(),
@@ -213,6 +257,21 @@ impl Cli {
             },
             fail_on_unknown: self.fail_on_unknown,
         }
+    }
+}
+
+/// The words of an `--entrypoint` or `--cmd` value, as `docker run` reads
+/// them: a value starting with `[` is a JSON array of strings, any other is
+/// one word (an empty value clears it).
+pub fn words(option: &str, value: &str) -> Result<Vec<String>, String> {
+    if value.trim_start().starts_with('[') {
+        serde_json::from_str::<Vec<String>>(value).map_err(|e| {
+            format!("{option} {value}: not a JSON array of strings ({e}); write one word, or e.g. '[\"httpd\",\"-f\"]'")
+        })
+    } else if value.is_empty() {
+        Ok(Vec::new())
+    } else {
+        Ok(vec![value.to_string()])
     }
 }
 
@@ -235,41 +294,7 @@ pub fn rules_list() -> String {
 
 /// The error for `explain` of an unknown rule, naming the nearest ids.
 pub fn unknown_rule(rule: &str) -> String {
-    let mut near: Vec<(usize, &str)> = archscan::rules::DEFS
-        .iter()
-        .map(|d| (edit_distance(rule, d.id), d.id))
-        .collect();
-    near.sort();
-    let close: Vec<&str> = near
-        .iter()
-        .filter(|(d, id)| *d <= 3 || id.contains(rule))
-        .map(|(_, id)| *id)
-        .take(3)
-        .collect();
-    if close.is_empty() {
-        format!("no rule named {rule:?}; `archscan rules` lists them")
-    } else {
-        format!(
-            "no rule named {rule:?}; did you mean {}? (`archscan rules` lists them)",
-            close.join(", ")
-        )
-    }
-}
-
-/// Levenshtein distance, for "did you mean".
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
+    archscan::rules::unknown_rule(rule)
 }
 
 /// The man page's RULES section (roff), from the rule definitions.
@@ -316,10 +341,34 @@ mod tests {
     }
 
     #[test]
+    fn entrypoint_and_cmd_take_one_value() {
+        let c = Cli::try_parse_from([
+            "archscan",
+            "--entrypoint",
+            "/bin/busybox",
+            "image.tar",
+            "-q",
+        ])
+        .unwrap();
+        assert_eq!(c.entrypoint.as_deref(), Some("/bin/busybox"));
+        assert_eq!(c.inputs, ["image.tar"]);
+        assert!(c.quiet);
+        assert_eq!(words("--cmd", "httpd").unwrap(), ["httpd"]);
+        assert_eq!(
+            words("--cmd", "[\"httpd\",\"-f\"]").unwrap(),
+            ["httpd", "-f"]
+        );
+        assert_eq!(words("--cmd", "a b").unwrap(), ["a b"]);
+        assert!(words("--cmd", "").unwrap().is_empty());
+        assert!(words("--cmd", "[httpd]")
+            .unwrap_err()
+            .contains("JSON array"));
+    }
+
+    #[test]
     fn unknown_rules_name_the_nearest() {
         assert!(unknown_rule("arch-missmatch").contains("did you mean arch-mismatch"));
         assert!(unknown_rule("zzz").contains("`archscan rules` lists them"));
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

@@ -19,6 +19,7 @@
 
 pub mod archive;
 pub mod digest;
+pub mod dockerfile;
 pub mod findings;
 pub mod identify;
 pub mod image;
@@ -35,6 +36,7 @@ pub mod rules;
 pub mod scheduler;
 pub mod select;
 pub mod source;
+pub mod suggest;
 
 pub use pipeline::scan;
 
@@ -58,10 +60,61 @@ pub struct ScanOptions {
     /// Native files matching these globs are not judged (`--ignore`); the
     /// entrypoint always is.
     pub ignore: Vec<globset::GlobMatcher>,
+    /// Findings suppressed by rule, and optionally by path (`--ignore-rule`);
+    /// they are counted in the report.
+    pub ignore_rules: Vec<RuleFilter>,
+    /// Judge an input that holds no image as a root filesystem even when it
+    /// does not look like one (`--rootfs`).
+    pub rootfs: bool,
     pub limits: Limits,
     /// The memory the run's layer indexes hold, against the caps of `limits`
     /// (shared by every input of the run).
     pub meter: meter::Meter,
     /// Where progress is reported (nowhere by default).
     pub progress: progress::Reporter,
+}
+
+/// One `--ignore-rule RULE[:GLOB]`: the findings of `rule` (whose image path
+/// matches `glob`, when given) are dropped from the verdict and counted.
+#[derive(Debug, Clone)]
+pub struct RuleFilter {
+    pub rule: rules::Rule,
+    pub glob: Option<globset::GlobMatcher>,
+    /// As the user wrote it, for the count in the report.
+    pub spec: String,
+}
+
+impl RuleFilter {
+    /// Parses `RULE` or `RULE:GLOB`; `Err` names the nearest rule ids or the
+    /// bad glob.
+    pub fn parse(spec: &str) -> Result<RuleFilter, String> {
+        let (id, glob) = match spec.split_once(':') {
+            Some((id, g)) => (id, Some(g)),
+            None => (spec, None),
+        };
+        let rule = rules::Rule::from_id(id).ok_or_else(|| rules::unknown_rule(id))?;
+        let glob = match glob {
+            Some(g) => Some(
+                globset::Glob::new(g)
+                    .map(|g| g.compile_matcher())
+                    .map_err(|e| format!("bad glob {g:?}: {e}"))?,
+            ),
+            None => None,
+        };
+        Ok(RuleFilter {
+            rule,
+            glob,
+            spec: spec.to_string(),
+        })
+    }
+
+    /// Does this filter suppress `f`?
+    pub fn matches(&self, f: &findings::Finding) -> bool {
+        f.rule == self.rule
+            && match (&self.glob, &f.path) {
+                (None, _) => true,
+                (Some(g), Some(p)) => g.is_match(p),
+                (Some(_), None) => false,
+            }
+    }
 }

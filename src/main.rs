@@ -4,21 +4,74 @@
 
 mod bars;
 mod cli;
+mod config;
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use rayon::prelude::*;
+use std::ffi::OsString;
 
 use archscan::report::{self, sarif, text};
 use cli::{Cli, ColorChoice, Command, OutputFormat};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let cli = Cli::parse_from(&args);
     if let Some(command) = &cli.command {
         return helper(command);
     }
+    // `.archscan.toml` in the working directory: its settings go before the
+    // user's words, and options the user gives replace them.
+    let cli = match std::fs::read_to_string(config::FILE) {
+        Ok(text) => match config::words(&text, args.get(1..).unwrap_or_default()) {
+            Ok(words) if words.is_empty() => cli,
+            Ok(words) => {
+                let all = args
+                    .iter()
+                    .take(1)
+                    .cloned()
+                    .chain(words)
+                    .chain(args.iter().skip(1).cloned());
+                match Cli::try_parse_from(all) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        eprintln!("archscan: in {}:", config::FILE);
+                        e.exit();
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("archscan: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => cli,
+        Err(e) => {
+            eprintln!("archscan: {}: {e}", config::FILE);
+            return ExitCode::from(2);
+        }
+    };
+    if cli.inputs.iter().any(|i| i == "-") && std::io::stdin().is_terminal() {
+        eprintln!(
+            "archscan: -: standard input is a terminal, not an image archive; pipe one in: `docker save IMAGE | archscan -` (or `archscan - < image.tar`)"
+        );
+        return ExitCode::from(2);
+    }
+    let dockerfile = match &cli.dockerfile {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => Some(sarif::DockerfileRef {
+                path: path.to_string_lossy().into_owned(),
+                file: archscan::dockerfile::Dockerfile::parse(&text),
+            }),
+            Err(e) => {
+                eprintln!("archscan: --dockerfile {}: {e}", path.display());
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     if let Some(n) = cli.jobs {
         // Only fails if a pool already exists, which it cannot here.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -59,10 +112,12 @@ fn main() -> ExitCode {
     let to_terminal = cli.output.is_none() && std::io::stdout().is_terminal();
     let rendered = match cli.format {
         OutputFormat::Json => report::json::render(&reports),
+        OutputFormat::Jsonl => report::json::render_lines(&reports),
         OutputFormat::Sarif => sarif::render(
             &reports,
             &sarif::ToolInfo {
                 version: cli::VERSION.to_string(),
+                dockerfile,
                 ..sarif::ToolInfo::default()
             },
         ),
@@ -81,7 +136,15 @@ fn main() -> ExitCode {
             } else {
                 text::Detail::Normal
             };
-            text::render(&reports, text::Style { color, detail })
+            let width = to_terminal.then(terminal_width).flatten();
+            text::render(
+                &reports,
+                text::Style {
+                    color,
+                    detail,
+                    width,
+                },
+            )
         }
     };
     let code = report::exit_code_with(&reports, &cli.exit_policy());
@@ -94,20 +157,45 @@ fn main() -> ExitCode {
         eprintln!("archscan: {e}");
         return ExitCode::from(2);
     }
-    // Errors also go to stderr, so a pipeline that keeps only stdout sees them.
-    if cli.format != OutputFormat::Text || cli.output.is_some() {
-        for r in &reports {
-            for e in &r.errors {
-                eprintln!("archscan: {e}");
-            }
-            for img in &r.images {
-                if let Some(e) = &img.error {
-                    eprintln!("archscan: {e}");
-                }
+    // Every reason something could not be read goes to stderr, one line
+    // each, in every format and with -q: where people and CI logs look when
+    // stdout is a file or a pipe. The report keeps its own record.
+    let mut err = std::io::stderr().lock();
+    for r in &reports {
+        for e in &r.errors {
+            let _ = writeln!(err, "archscan: {}", one_line(e));
+        }
+        for img in &r.images {
+            if let Some(e) = &img.error {
+                let _ = writeln!(err, "archscan: {}", one_line(e));
             }
         }
     }
     ExitCode::from(u8::try_from(code).unwrap_or(2))
+}
+
+/// A message on one line, escaped for the terminal.
+fn one_line(s: &str) -> String {
+    text::escape(s)
+}
+
+/// The terminal's width in columns: `COLUMNS` when set, else what the
+/// terminal on stdout says.
+fn terminal_width() -> Option<usize> {
+    if let Some(n) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return Some(n);
+    }
+    #[cfg(unix)]
+    {
+        // SAFETY: TIOCGWINSZ writes one `winsize` into the struct passed by
+        // pointer, which lives for the call; failure leaves it untouched.
+        let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+        let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
+        if ok && ws.ws_col > 0 {
+            return Some(usize::from(ws.ws_col));
+        }
+    }
+    None
 }
 
 /// Writes to stdout; a reader that left (`archscan x | head`) is not an error.

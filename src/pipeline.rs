@@ -54,8 +54,13 @@ pub fn scan(path: &str, opts: &ScanOptions) -> Report {
             return report;
         }
     };
+    if let Err(e) = holds_something(&source, &catalog, opts) {
+        report.errors.push(e);
+        return report;
+    }
     report.source.format = catalog.format.as_str().to_string();
     report.notes = catalog.notes.clone();
+    suppress(&mut report.notes, &opts.ignore_rules);
     let mut serves = None;
     report.images = judge_catalog(&source, catalog, opts, &mut serves);
     report.serves = serves.unwrap_or_else(|| match report.images.as_slice() {
@@ -63,6 +68,85 @@ pub fn scan(path: &str, opts: &ScanOptions) -> Report {
         _ => Vec::new(),
     });
     report
+}
+
+/// Refuses an input that holds nothing to judge: no image metadata and not a
+/// root filesystem (unless `--rootfs` says it is one), or image metadata that
+/// lists no image. `Err` is the message for the report's errors.
+fn holds_something(source: &Source, catalog: &Catalog, opts: &ScanOptions) -> Result<(), String> {
+    let path = &source.display;
+    match catalog.format {
+        Format::RootfsTar | Format::RootfsDir => {
+            let top = source.top_level();
+            if opts.rootfs || crate::source::rootfs::looks_like_rootfs(&top) {
+                return Ok(());
+            }
+            let archives: Vec<&String> = top
+                .iter()
+                .filter(|n| {
+                    [".tar", ".tar.gz", ".tgz", ".tar.zst", ".tar.xz", ".oci"]
+                        .iter()
+                        .any(|ext| n.ends_with(ext))
+                })
+                .collect();
+            if catalog.format == Format::RootfsDir && !archives.is_empty() {
+                let shown: Vec<&str> = archives.iter().take(3).map(|s| s.as_str()).collect();
+                let more = if archives.len() > 3 { ", …" } else { "" };
+                return Err(format!(
+                    "{path}: not an image archive: a directory holding archives ({}{more}); pass them as files: `archscan {}/*.tar`",
+                    shown.join(", "),
+                    path.trim_end_matches('/')
+                ));
+            }
+            let what = if catalog.format == Format::RootfsDir {
+                "no index.json"
+            } else {
+                "no manifest.json or index.json"
+            };
+            Err(format!(
+                "{path}: not an image archive: {what}, and not a root filesystem (no .dockerenv, fewer than two of {} at its top). archscan reads `docker save` tars, OCI archives and layouts, root filesystems and single programs; pass --rootfs to judge it as a root filesystem anyway",
+                crate::source::rootfs::ROOTFS_DIRS.join(", ")
+            ))
+        }
+        Format::Binary => Ok(()),
+        _ if catalog.images.is_empty() => {
+            let why: Vec<&str> = catalog.notes.iter().map(|n| n.message.as_str()).collect();
+            let why = if why.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", why.join("; "))
+            };
+            Err(format!(
+                "{path}: no image in it: its manifest.json / index.json list no image to judge{why}"
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Drops the findings `--ignore-rule` suppresses, and counts them in one note
+/// per filter that suppressed any.
+fn suppress(findings: &mut Vec<Finding>, filters: &[crate::RuleFilter]) {
+    if filters.is_empty() {
+        return;
+    }
+    let mut counts = vec![0usize; filters.len()];
+    findings.retain(|f| match filters.iter().position(|r| r.matches(f)) {
+        Some(i) => {
+            counts[i] += 1;
+            false
+        }
+        None => true,
+    });
+    for (filter, n) in filters.iter().zip(counts) {
+        if n > 0 {
+            let s = if n == 1 { "" } else { "s" };
+            findings.push(Finding::note(format!(
+                "--ignore-rule {}: {n} finding{s} suppressed",
+                filter.spec
+            )));
+        }
+    }
 }
 
 fn judge_catalog(
@@ -212,7 +296,7 @@ fn judge_plan(
         ignore: &opts.ignore,
         program: None,
     };
-    fill(&mut base, judge::judge(&subject));
+    fill(&mut base, judge::judge(&subject), opts);
     base
 }
 
@@ -269,8 +353,9 @@ fn plan_layers(
 
 /// Puts a judgement into a report, after the findings it already has (about
 /// the image's metadata), and gives the verdict of them all.
-fn fill(report: &mut ImageReport, j: judge::Judgement) {
+fn fill(report: &mut ImageReport, j: judge::Judgement, opts: &ScanOptions) {
     report.findings.extend(j.findings);
+    suppress(&mut report.findings, &opts.ignore_rules);
     report.verdict = Verdict::from_findings(&report.findings, !j.binaries.is_empty());
     report.entrypoint = j.entrypoint;
     report.real_platform = j.real_platform;
@@ -335,7 +420,7 @@ fn judge_rootfs(source: &Source, opts: &ScanOptions, program: Option<&str>) -> I
         .iter()
         .map(|w| Finding::note(w.clone()))
         .collect();
-    fill(&mut base, judge::judge(&subject));
+    fill(&mut base, judge::judge(&subject), opts);
     base
 }
 

@@ -280,6 +280,78 @@ impl Platform {
         }
     }
 
+    /// Parses a deploy target as `docker run --platform` does: `os/arch` or
+    /// `os/arch/variant`, or an architecture alone, meaning `linux/ARCH`.
+    /// Unlike [`Platform::parse`] (for what archives say), an unknown OS,
+    /// architecture or variant is refused, naming the nearest known value: a
+    /// typo must not become a target nothing can match.
+    pub fn parse_target(s: &str) -> Result<Platform, String> {
+        let parts: Vec<&str> = s.trim().split('/').collect();
+        let (os, arch, variant) = match parts.as_slice() {
+            [one] if !one.is_empty() => {
+                if KNOWN_OSES.contains(&one.to_ascii_lowercase().as_str()) {
+                    return Err(format!(
+                        "`{s}` is an OS alone: add the architecture, e.g. {}/amd64 or {}/arm64",
+                        one.to_ascii_lowercase(),
+                        one.to_ascii_lowercase()
+                    ));
+                }
+                ("linux", *one, None)
+            }
+            [os, arch] if !os.is_empty() && !arch.is_empty() => (*os, *arch, None),
+            [os, arch, v] if !os.is_empty() && !arch.is_empty() && !v.is_empty() => {
+                (*os, *arch, Some(*v))
+            }
+            _ => {
+                return Err(format!(
+                    "`{s}` is not a platform: expected os/arch[/variant] or an architecture alone, e.g. linux/amd64, linux/arm/v7, arm64"
+                ))
+            }
+        };
+        let did_you_mean = |what: &str, word: &str, known: &[&str]| {
+            let near = crate::suggest::closest(word, known.iter().copied()).unwrap_or("");
+            format!("unknown {what} `{word}` in `{s}`; did you mean {near}?")
+        };
+        let os_l = os.to_ascii_lowercase();
+        if matches!(Os::parse(&os_l), Os::Other(_)) && !KNOWN_OSES.contains(&os_l.as_str()) {
+            return Err(did_you_mean("OS", os, KNOWN_OSES));
+        }
+        let (a, _) = Arch::parse_with_variant(arch);
+        if let Arch::Other(_) = a {
+            let names: Vec<&str> = ALL_ARCHES.iter().map(Arch::as_str).collect();
+            return Err(did_you_mean("architecture", arch, &names));
+        }
+        let p = Platform::from_parts(os, arch, variant);
+        if let Some(v) = variant {
+            let known = known_variants(&p.arch);
+            let norm = with_v(&v.to_ascii_lowercase());
+            if known.is_empty() {
+                return Err(format!(
+                    "unknown variant `{v}` in `{s}`: {} has no variants; did you mean {}/{}?",
+                    p.arch, p.os, p.arch
+                ));
+            }
+            if !known.contains(&norm.as_str()) {
+                // The numerically nearest variant (arm/v9 → v8), else the
+                // nearest spelling.
+                let num = |x: &str| x.trim_start_matches('v').parse::<f64>().ok();
+                let near = num(&norm).and_then(|n| {
+                    known.iter().copied().min_by(|a, b| {
+                        let d = |x: &str| num(x).map_or(f64::MAX, |k| (k - n).abs());
+                        d(a).total_cmp(&d(b))
+                    })
+                });
+                return Err(match near {
+                    Some(near) => {
+                        format!("unknown variant `{v}` in `{s}`; did you mean {near}?")
+                    }
+                    None => did_you_mean("variant", v, known),
+                });
+            }
+        }
+        Ok(p)
+    }
+
     /// The ARM variant as a number (`v7` → 7), when there is one.
     pub fn arm_level(&self) -> Option<u32> {
         self.variant
@@ -318,6 +390,25 @@ impl Platform {
             },
             (h, b) => h == b,
         }
+    }
+}
+
+/// OS names `--platform` accepts (GOOS spellings, and macOS aliases).
+pub const KNOWN_OSES: &[&str] = &[
+    "linux", "windows", "darwin", "freebsd", "netbsd", "openbsd", "solaris", "illumos", "aix",
+    "macos",
+];
+
+/// The variants an architecture has (`--platform` refuses others).
+fn known_variants(arch: &Arch) -> &'static [&'static str] {
+    match arch {
+        Arch::Arm => &["v5", "v6", "v7", "v8"],
+        Arch::Arm64 => &[
+            "v8", "v8.0", "v8.1", "v8.2", "v8.3", "v8.4", "v8.5", "v8.6", "v8.7", "v8.8", "v8.9",
+            "v9", "v9.0", "v9.1", "v9.2", "v9.3", "v9.4", "v9.5",
+        ],
+        Arch::Amd64 => &["v1", "v2", "v3", "v4"],
+        _ => &[],
     }
 }
 
@@ -416,6 +507,29 @@ mod tests {
         for s in ["", "linux", "/amd64", "linux/", "a/b/c/d", "linux//v7"] {
             assert!(Platform::parse(s).is_err(), "{s:?}");
         }
+    }
+
+    #[test]
+    fn targets_are_strict_and_take_an_arch_alone() {
+        let ok = |s: &str| Platform::parse_target(s).unwrap().to_string();
+        assert_eq!(ok("amd64"), "linux/amd64");
+        assert_eq!(ok("arm64"), "linux/arm64");
+        assert_eq!(ok("aarch64"), "linux/arm64");
+        assert_eq!(ok("linux/arm/v6"), "linux/arm/v6");
+        assert_eq!(ok("linux/amd64/v3"), "linux/amd64/v3");
+        assert_eq!(ok("windows/amd64"), "windows/amd64");
+        let err = |s: &str| Platform::parse_target(s).unwrap_err();
+        assert!(
+            err("linux/amd46").contains("did you mean amd64?"),
+            "{}",
+            err("linux/amd46")
+        );
+        assert!(err("lnux/amd64").contains("did you mean linux?"));
+        assert!(err("linux").contains("OS alone"));
+        assert!(err("linux/arm/v9").contains("variant"));
+        assert!(err("linux/386/v2").contains("no variants"));
+        assert!(err("a/b/c/d").contains("not a platform"));
+        assert!(err("amd46").contains("did you mean amd64?"));
     }
 
     #[test]

@@ -121,6 +121,19 @@ impl std::fmt::Display for Rule {
     }
 }
 
+/// The message for an unknown rule id, naming the nearest ids.
+pub fn unknown_rule(id: &str) -> String {
+    let close = crate::suggest::nearest(id, DEFS.iter().map(|d| d.id), 3);
+    if close.is_empty() {
+        format!("no rule named {id:?}; `archscan rules` lists them")
+    } else {
+        format!(
+            "no rule named {id:?}; did you mean {}? (`archscan rules` lists them)",
+            close.join(", ")
+        )
+    }
+}
+
 impl RuleDef {
     /// The documentation `archscan explain` prints: plain text wrapped at
     /// 78 columns, markdown-style backticks where it quotes code.
@@ -146,6 +159,26 @@ impl RuleDef {
         out
     }
 
+    /// Where this rule is documented: its section of `docs/rules.md` in the
+    /// repository (SARIF `helpUri`).
+    pub fn help_uri(&self) -> String {
+        format!("{}/blob/main/docs/rules.md#{}", repository(), self.id)
+    }
+
+    /// This rule's section of `docs/rules.md` (markdown).
+    pub fn doc_section(&self) -> String {
+        format!(
+            "## {id}\n\n{summary}.\n\n- Default severity: {severity}\n- Fires when: {fires_when}\n\n### Why it fails\n\n{why}\n\n### How archscan detects it\n\n{detection}\n\n### How to fix it\n\n{fix}\n",
+            id = self.id,
+            summary = self.summary,
+            severity = self.severity,
+            fires_when = self.fires_when,
+            why = self.why,
+            detection = self.detection,
+            fix = self.fix,
+        )
+    }
+
     /// The SARIF rule's `help.markdown`.
     pub fn help_markdown(&self) -> String {
         format!(
@@ -168,6 +201,36 @@ impl RuleDef {
             fix = self.fix,
         )
     }
+}
+
+/// The repository URL (Cargo.toml `repository`), with a fallback when the
+/// package does not say one.
+pub fn repository() -> &'static str {
+    match option_env!("CARGO_PKG_REPOSITORY") {
+        Some(r) if !r.is_empty() => r.trim_end_matches('/'),
+        _ => "https://github.com/OWNER/archscan",
+    }
+}
+
+/// `docs/rules.md`: every rule's documentation, generated from [`DEFS`] (a
+/// test keeps the committed file equal to this).
+pub fn docs_markdown() -> String {
+    let mut out = String::from(
+        "# archscan rules\n\n<!-- Generated from src/rules.rs; a test keeps it equal (regenerate: `ARCHSCAN_BLESS=1 cargo test --lib rules`). -->\n\n`archscan rules` lists these rules and `archscan explain RULE` prints one of them.\n`--ignore-rule RULE[:GLOB]` silences one (see the README).\n\n| id | default severity | catches |\n|---|---|---|\n",
+    );
+    for d in DEFS {
+        out.push_str(&format!(
+            "| [`{id}`](#{id}) | {level} | {summary} |\n",
+            id = d.id,
+            level = d.level.as_str(),
+            summary = d.summary
+        ));
+    }
+    for d in DEFS {
+        out.push('\n');
+        out.push_str(&d.doc_section());
+    }
+    out
 }
 
 /// Wraps `text` at 78 columns, each line starting with `indent` (the first
@@ -469,6 +532,26 @@ mod tests {
                 "{}: severity cell and level disagree",
                 d.id
             );
+        }
+    }
+
+    /// docs/rules.md (the SARIF `helpUri` target) is generated from the
+    /// definitions; `ARCHSCAN_BLESS=1` rewrites it.
+    #[test]
+    fn docs_rules_md_is_generated_from_the_definitions() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/rules.md");
+        let want = docs_markdown();
+        if std::env::var_os("ARCHSCAN_BLESS").is_some() {
+            std::fs::write(path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            have == want,
+            "docs/rules.md is stale: ARCHSCAN_BLESS=1 cargo test --lib rules"
+        );
+        for d in DEFS {
+            assert!(have.contains(&format!("\n## {}\n", d.id)), "{}", d.id);
+            assert!(d.help_uri().ends_with(&format!("docs/rules.md#{}", d.id)));
         }
     }
 

@@ -1,5 +1,5 @@
 //! The one `Report` value every output is rendered from, and the exit code
-//! computed from it. Field names are the JSON contract (schema_version 1):
+//! computed from it. Field names are the JSON contract (schema_version 2):
 //! fields may be added, never renamed.
 
 pub mod json;
@@ -14,7 +14,7 @@ use crate::findings::{Finding, Severity};
 pub use crate::judge::{BinaryReport, EntrypointReport};
 use crate::platform::Platform;
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {

@@ -2,8 +2,11 @@
 //! scanning, GitLab, Azure DevOps): one run whose driver lists every rule of
 //! [`crate::rules::DEFS`] and whose results are the findings of every image of every
 //! input. A result's physical location is the file's path inside the image
-//! (a relative URI), its logical location names the image and the layer, and
-//! its properties carry the evidence (layer, layer digest, image, platform).
+//! (a relative URI) — or, with `--dockerfile`, the line of the Dockerfile
+//! instruction that made its layer, so code scanning shows it on that `COPY`
+//! or `RUN` —, its logical location names the image and the layer, and its
+//! properties carry the evidence (layer, layer digest, image, platform). Each
+//! rule has a `helpUri` to its section of `docs/rules.md`.
 //!
 //! The SARIF objects are small serde structs written here rather than a SARIF
 //! types crate: archscan needs a dozen of the format's objects, and the
@@ -24,15 +27,25 @@ pub struct ToolInfo {
     pub version: String,
     /// Where users read about the tool (omitted when empty).
     pub information_uri: Option<String>,
+    /// The Dockerfile findings are located in (`--dockerfile`).
+    pub dockerfile: Option<DockerfileRef>,
+}
+
+/// A Dockerfile of the repository, and how SARIF names it.
+#[derive(Debug, Clone)]
+pub struct DockerfileRef {
+    /// As given on the command line (a path relative to the repository root
+    /// is what code scanning can show).
+    pub path: String,
+    pub file: crate::dockerfile::Dockerfile,
 }
 
 impl Default for ToolInfo {
     fn default() -> Self {
         ToolInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
-            information_uri: option_env!("CARGO_PKG_REPOSITORY")
-                .filter(|s| !s.is_empty())
-                .map(str::to_string),
+            information_uri: Some(crate::rules::repository().to_string()),
+            dockerfile: None,
         }
     }
 }
@@ -77,6 +90,7 @@ struct RuleDescriptor {
     name: String,
     short_description: Text,
     full_description: Text,
+    help_uri: String,
     help: Text,
     default_configuration: Configuration,
 }
@@ -131,6 +145,14 @@ struct Location {
 #[serde(rename_all = "camelCase")]
 struct PhysicalLocation {
     artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Region {
+    start_line: usize,
 }
 
 #[derive(Serialize)]
@@ -179,6 +201,7 @@ fn rule_descriptor(d: &RuleDef) -> RuleDescriptor {
             text: format!("{}. {}", d.summary, d.why),
             markdown: None,
         },
+        help_uri: d.help_uri(),
         help: Text {
             text: d.help_text(),
             markdown: Some(d.help_markdown()),
@@ -232,7 +255,12 @@ fn image_name(report: &Report, img: &ImageReport) -> String {
     }
 }
 
-fn result(report: &Report, img: Option<&ImageReport>, f: &Finding) -> SarifResult {
+fn result(
+    report: &Report,
+    img: Option<&ImageReport>,
+    f: &Finding,
+    dockerfile: Option<&DockerfileRef>,
+) -> SarifResult {
     let image = img.map(|i| image_name(report, i));
     let mut fqn = image.clone().unwrap_or_else(|| report.source.path.clone());
     if let Some(l) = f.layer {
@@ -260,6 +288,17 @@ fn result(report: &Report, img: Option<&ImageReport>, f: &Finding) -> SarifResul
         Some(p) => Some(relative_uri(p)).filter(|u| !u.is_empty()),
         None => input_uri(&report.source.path),
     };
+    // The Dockerfile line that made the finding's layer, when exactly one
+    // instruction matches its history step.
+    let in_dockerfile = dockerfile.and_then(|d| {
+        let line = d.file.locate(f.created_by.as_deref()?)?;
+        Some(PhysicalLocation {
+            artifact_location: ArtifactLocation {
+                uri: input_uri(&d.path)?,
+            },
+            region: Some(Region { start_line: line }),
+        })
+    });
     let mut text = f.message.clone();
     if let Some(h) = &f.hint {
         text.push_str("\nFix: ");
@@ -321,8 +360,11 @@ fn result(report: &Report, img: Option<&ImageReport>, f: &Finding) -> SarifResul
             markdown: None,
         },
         locations: vec![Location {
-            physical_location: uri.map(|uri| PhysicalLocation {
-                artifact_location: ArtifactLocation { uri },
+            physical_location: in_dockerfile.or_else(|| {
+                uri.map(|uri| PhysicalLocation {
+                    artifact_location: ArtifactLocation { uri },
+                    region: None,
+                })
             }),
             logical_locations: vec![logical],
         }],
@@ -337,7 +379,7 @@ pub fn render(reports: &[Report], tool: &ToolInfo) -> String {
     let mut notifications = Vec::new();
     for r in reports {
         for f in &r.notes {
-            results.push(result(r, None, f));
+            results.push(result(r, None, f, tool.dockerfile.as_ref()));
         }
         for e in &r.errors {
             notifications.push(Notification {
@@ -350,7 +392,7 @@ pub fn render(reports: &[Report], tool: &ToolInfo) -> String {
         }
         for img in &r.images {
             for f in &img.findings {
-                results.push(result(r, Some(img), f));
+                results.push(result(r, Some(img), f, tool.dockerfile.as_ref()));
             }
             if let Some(e) = &img.error {
                 notifications.push(Notification {

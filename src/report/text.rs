@@ -23,6 +23,9 @@ pub enum Detail {
 pub struct Style {
     pub color: bool,
     pub detail: Detail,
+    /// The terminal's width: long message and fix lines wrap at it (none:
+    /// one line each, for files and pipes).
+    pub width: Option<usize>,
 }
 
 /// Findings of one rule shown before the rest are summarised.
@@ -453,7 +456,7 @@ fn render_finding(out: &mut String, f: &Finding, style: Style) {
         head.push_str(&escape(p));
     }
     let _ = writeln!(out, "{head}");
-    let _ = writeln!(out, "           {}", escape(&f.message));
+    push_wrapped(out, "           ", 11, &escape(&f.message), style.width);
     let mut evidence = Vec::new();
     if let Some(l) = f.layer {
         evidence.push(format!("layer {l}"));
@@ -465,19 +468,67 @@ fn render_finding(out: &mut String, f: &Finding, style: Style) {
         evidence.push(format!("made by: {}", escape(&shorten(c, 100))));
     }
     if !evidence.is_empty() {
-        let _ = writeln!(
+        push_wrapped_painted(
             out,
-            "           {}",
-            paint(style, "2", &evidence.join(", "))
+            "           ",
+            11,
+            &evidence.join(", "),
+            style.width,
+            &|s| paint(style, "2", s),
         );
     }
     if let Some(h) = &f.hint {
-        let _ = writeln!(
-            out,
-            "           {} {}",
-            paint(style, "36", "fix:"),
-            escape(h)
-        );
+        let prefix = format!("           {} ", paint(style, "36", "fix:"));
+        push_wrapped(out, &prefix, 16, &escape(h), style.width);
+    }
+}
+
+/// Writes `prefix` and `text`, wrapped at `width` columns when given: the
+/// following lines are indented to `indent` (the prefix's visible width). A
+/// word longer than a line stays whole.
+fn push_wrapped(out: &mut String, prefix: &str, indent: usize, text: &str, width: Option<usize>) {
+    push_wrapped_painted(out, prefix, indent, text, width, &|s| s.to_string());
+}
+
+/// [`push_wrapped`], each line of `text` painted by `paint`.
+fn push_wrapped_painted(
+    out: &mut String,
+    prefix: &str,
+    indent: usize,
+    text: &str,
+    width: Option<usize>,
+    paint: &dyn Fn(&str) -> String,
+) {
+    let mut lines: Vec<String> = Vec::new();
+    match width.filter(|w| *w > indent + 20) {
+        None => lines.push(text.to_string()),
+        Some(width) => {
+            let mut line = String::new();
+            let mut col = indent;
+            for word in text.split(' ') {
+                let len = word.chars().count();
+                if !line.is_empty() && col + 1 + len > width {
+                    lines.push(std::mem::take(&mut line));
+                    col = indent;
+                }
+                if !line.is_empty() {
+                    line.push(' ');
+                    col += 1;
+                }
+                line.push_str(word);
+                col += len;
+            }
+            lines.push(line);
+        }
+    }
+    for (i, l) in lines.iter().enumerate() {
+        if i == 0 {
+            out.push_str(prefix);
+        } else {
+            out.push_str(&" ".repeat(indent));
+        }
+        out.push_str(&paint(l));
+        out.push('\n');
     }
 }
 

@@ -397,6 +397,33 @@ impl Source {
         matches!(self.members, Members::Single { .. })
     }
 
+    /// The names at the top of the input (the first component of every
+    /// member of a tar, the entries of a directory), for telling a root
+    /// filesystem from anything else that holds no image. Empty for a single
+    /// program.
+    pub fn top_level(&self) -> std::collections::BTreeSet<String> {
+        let first = |n: &str| n.split('/').next().unwrap_or("").to_string();
+        let mut out: std::collections::BTreeSet<String> = match &self.members {
+            Members::Mapped { ranges, .. } => ranges.keys().map(|n| first(n)).collect(),
+            Members::Streamed { outer, .. } => outer
+                .entries
+                .iter()
+                .map(|e| first(e.path.trim_start_matches('/')))
+                .collect(),
+            Members::Dir { root } => std::fs::read_dir(root)
+                .map(|rd| {
+                    rd.filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Members::Single { .. } => Default::default(),
+        };
+        out.remove("");
+        out.remove(".");
+        out
+    }
+
     /// A member of a tar input that only an image archive has (a blob, a
     /// `docker save` layer or config, `oci-layout`), when there is one: with no
     /// `manifest.json` or `index.json` beside it, the archive is incomplete

@@ -28,6 +28,26 @@ const HEAD: usize = 64;
 /// Most walk warnings kept (each becomes a note in the report).
 const MAX_WARNINGS: usize = 20;
 
+/// Top-level names a root filesystem has (FHS); two of them, or a
+/// `.dockerenv`, make an input without image metadata a root filesystem.
+pub const ROOTFS_DIRS: &[&str] = &["bin", "sbin", "usr", "etc", "lib", "lib64"];
+
+/// Does an input whose top-level names are `top` look like a root
+/// filesystem (`docker export`, `buildah mount`)?
+pub fn looks_like_rootfs<S: AsRef<str>>(top: impl IntoIterator<Item = S>) -> bool {
+    let mut dirs = 0;
+    for name in top {
+        let name = name.as_ref();
+        if name == ".dockerenv" {
+            return true;
+        }
+        if ROOTFS_DIRS.contains(&name) {
+            dirs += 1;
+        }
+    }
+    dirs >= 2
+}
+
 /// Do these first bytes of an input start an executable rather than a tar
 /// archive? (A tar starts with a member name, so a header that checks out as
 /// tar wins even if the name happens to start like a magic.)
@@ -362,6 +382,16 @@ fn special_kind(_ft: &std::fs::FileType) -> NodeKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn root_filesystems_are_told_by_their_top() {
+        assert!(looks_like_rootfs(["bin", "etc", "README"]));
+        assert!(looks_like_rootfs(["usr", "lib64"]));
+        assert!(looks_like_rootfs([".dockerenv", "app"]));
+        assert!(!looks_like_rootfs(["usr"]));
+        assert!(!looks_like_rootfs(["src", "Cargo.toml", "a.tar"]));
+        assert!(!looks_like_rootfs(Vec::<String>::new()));
+    }
 
     #[test]
     fn programs_are_told_from_tars() {

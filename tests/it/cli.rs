@@ -61,7 +61,7 @@ fn rule_ids(image: &Value) -> Vec<String> {
 fn mislabelled_image_fails_with_arch_mismatch() {
     let r = run(&["--format", "json", &fixture("seed-mislabelled.tar")]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    let j = r.json();
+    let j = r.input();
     assert_eq!(j["images"][0]["verdict"], "fail");
     assert_eq!(j["images"][0]["real_platform"], "linux/arm64");
     assert!(rule_ids(&j["images"][0]).contains(&"arch-mismatch".to_string()));
@@ -82,7 +82,7 @@ fn fail_on_never_and_warning() {
     // A warn verdict (a Mach-O/PE file in a Linux image) passes by default…
     let warn = fixture("foreign-os-files.tar");
     let r = run(&["--format", "json", &warn]);
-    assert_eq!(r.json()["images"][0]["verdict"], "warn");
+    assert_eq!(r.input()["images"][0]["verdict"], "warn");
     assert_eq!(r.code, 0);
     // …and fails with --fail-on warning, but not with never.
     assert_eq!(run(&["-q", "--fail-on", "warning", &warn]).code, 1);
@@ -96,7 +96,7 @@ fn fail_on_never_and_warning() {
 fn fail_on_unknown() {
     let unknown = fixture("no-native.tar");
     let r = run(&["--format", "json", &unknown]);
-    assert_eq!(r.json()["images"][0]["verdict"], "unknown");
+    assert_eq!(r.input()["images"][0]["verdict"], "unknown");
     assert_eq!(r.code, 0);
     assert_eq!(run(&["-q", "--fail-on-unknown", &unknown]).code, 1);
     assert_eq!(
@@ -272,7 +272,7 @@ fn a_file_named_man_is_scanned_through_a_path() {
     std::fs::copy(fixture("amd64-ok.tar"), dir.path().join("man")).unwrap();
     let r = run_in(Some(dir.path()), &["--format", "json", "./man"], None);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.json()["source"]["format"], "docker-archive");
+    assert_eq!(r.input()["source"]["format"], "docker-archive");
 }
 
 // ---- inputs ----------------------------------------------------------------
@@ -289,7 +289,7 @@ fn stdin_gives_the_same_verdict_as_the_file() {
             "{name}: {}",
             from_stdin.stderr
         );
-        let (a, b) = (from_file.json(), from_stdin.json());
+        let (a, b) = (from_file.input(), from_stdin.input());
         assert_eq!(b["source"]["path"], "-");
         assert_eq!(a["images"][0]["verdict"], b["images"][0]["verdict"]);
         assert_eq!(
@@ -325,7 +325,7 @@ fn rootfs_directory_is_judged() {
     let root_s = root.to_string_lossy().into_owned();
     let r = run(&["--format", "json", &root_s]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let j = r.json();
+    let j = r.input();
     assert_eq!(j["source"]["format"], "rootfs-dir");
     let img = &j["images"][0];
     assert!(img["declared"].is_null());
@@ -341,12 +341,12 @@ fn rootfs_directory_is_judged() {
 
     // What runs, through the relative link.
     let r = run(&["--format", "json", &root_s, "--entrypoint", "/bin/t"]);
-    let ep = &r.json()["images"][0]["entrypoint"];
+    let ep = &r.input()["images"][0]["entrypoint"];
     assert_eq!(ep["resolved"], "/usr/bin/true", "{ep:#}");
     // A link to /bin/sh means the image's /bin/sh, which it does not have.
     let r = run(&["--format", "json", &root_s, "--entrypoint", "/bin/host-sh"]);
     assert_eq!(r.code, 1);
-    assert!(rule_ids(&r.json()["images"][0]).contains(&"entrypoint-missing".to_string()));
+    assert!(rule_ids(&r.input()["images"][0]).contains(&"entrypoint-missing".to_string()));
 
     // Against a target it cannot run on.
     let r = run(&[
@@ -357,14 +357,14 @@ fn rootfs_directory_is_judged() {
         &root_s,
     ]);
     assert_eq!(r.code, 1);
-    assert!(rule_ids(&r.json()["images"][0]).contains(&"target-mismatch".to_string()));
+    assert!(rule_ids(&r.input()["images"][0]).contains(&"target-mismatch".to_string()));
 }
 
 #[test]
 fn single_binary_is_identified() {
     let r = run(&["--format", "json", "/bin/true"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let j = r.json();
+    let j = r.input();
     assert_eq!(j["source"]["format"], "binary");
     let img = &j["images"][0];
     assert!(img["declared"].is_null());
@@ -382,7 +382,7 @@ fn single_binary_is_identified() {
         "/bin/true",
     ]);
     assert_eq!(r.code, 1);
-    assert_eq!(rule_ids(&r.json()["images"][0]), ["target-mismatch"]);
+    assert_eq!(rule_ids(&r.input()["images"][0]), ["target-mismatch"]);
     let r = run(&["-q", "--platform", &host_platform(), "/bin/true"]);
     assert_eq!(r.code, 0);
 
@@ -390,7 +390,7 @@ fn single_binary_is_identified() {
     let bytes = std::fs::read("/bin/true").unwrap();
     let r = run_in(None, &["--format", "json", "-"], Some(&bytes));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.json()["images"][0]["real_platform"], host_platform());
+    assert_eq!(r.input()["images"][0]["real_platform"], host_platform());
 }
 
 #[test]
@@ -398,14 +398,14 @@ fn single_script_is_reported_not_judged() {
     let dir = Tmp::new("cli-script");
     let script = dir.write("run.sh", b"#!/bin/sh\necho hi\n");
     let r = run(&["--format", "json", &script.to_string_lossy()]);
-    let j = r.json();
+    let j = r.input();
     assert_eq!(j["source"]["format"], "binary");
     assert_eq!(j["images"][0]["verdict"], "unknown");
     assert_eq!(r.code, 0);
 }
 
 #[test]
-fn several_inputs_give_a_json_array() {
+fn several_inputs_give_one_document() {
     let r = run(&[
         "--format",
         "json",
@@ -414,7 +414,8 @@ fn several_inputs_give_a_json_array() {
     ]);
     assert_eq!(r.code, 1);
     let j = r.json();
-    let arr = j.as_array().expect("an array of reports");
+    // Schema 2: one document whatever the number of inputs.
+    let arr = j["inputs"].as_array().expect("inputs[]");
     assert_eq!(arr.len(), 2);
     assert_eq!(arr[0]["images"][0]["verdict"], "ok");
     assert_eq!(arr[1]["images"][0]["verdict"], "fail");
@@ -425,10 +426,10 @@ fn image_filter() {
     let multi = fixture("multi-image.docker-archive.tar");
     let r = run(&["--format", "json", &multi]);
     assert_eq!(r.code, 1);
-    assert_eq!(r.json()["images"].as_array().unwrap().len(), 2);
+    assert_eq!(r.input()["images"].as_array().unwrap().len(), 2);
     let r = run(&["--format", "json", "--image", "multi-ok", &multi]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let images = r.json()["images"].as_array().unwrap().clone();
+    let images = r.input()["images"].as_array().unwrap().clone();
     assert_eq!(images.len(), 1);
     assert_eq!(images[0]["name"], "localhost/archscan/multi-ok:latest");
     // A filter that matches nothing is an error, not a silent pass.

@@ -40,7 +40,7 @@ macro_rules! fixture {
             let json = run(&[$path, "--format", "json" $(, $arg)*]);
             assert_eq!(json.code, $code, "{}", whole(&json));
             let parsed: serde_json::Value = serde_json::from_str(&json.stdout).expect("valid JSON");
-            assert_eq!(parsed["schema_version"], 1);
+            assert_eq!(parsed["schema_version"], 2);
             settings().bind(|| {
                 insta::assert_snapshot!(concat!(stringify!($name), "_text"), whole(&text));
                 insta::assert_snapshot!(concat!(stringify!($name), "_json"), whole(&json));

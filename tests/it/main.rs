@@ -17,5 +17,6 @@
 mod support;
 
 mod cli;
+mod contract;
 mod fixtures;
 mod hostile;

@@ -100,9 +100,7 @@ fn expect_unreadable(r: &Run, archive: &Path, words: &[&str]) {
 
 /// The JSON of the first image.
 fn image0(r: &Run) -> Value {
-    let v = r.json();
-    let report = if v.is_array() { v[0].clone() } else { v };
-    report["images"][0].clone()
+    r.json()["inputs"][0]["images"][0].clone()
 }
 
 /// The image was judged (exit 0 or 1, no error): one damaged file or an odd

@@ -33,12 +33,18 @@ impl Run {
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.all()))
     }
 
+    /// The report of the first input (JSON schema 2 puts them under `inputs`).
+    pub fn input(&self) -> Value {
+        self.json()["inputs"][0].clone()
+    }
+
     /// Every finding id of every image of every report.
     pub fn rules(&self) -> Vec<String> {
-        let reports = match self.json() {
-            Value::Array(a) => a,
-            one => vec![one],
-        };
+        // Schema 2: one document, the reports under `inputs`.
+        let reports = self.json()["inputs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let mut out = Vec::new();
         for r in &reports {
             for img in r["images"].as_array().into_iter().flatten() {
