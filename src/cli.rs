@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use archscan::limits::Limits;
 use archscan::platform::Platform;
+use archscan::remote::{Lookup, RemoteOptions};
 use archscan::report::{ExitPolicy, FailOn};
 use archscan::ScanOptions;
 
@@ -93,7 +94,10 @@ pub struct Cli {
 
     /// Image archives (`docker save` output, oci-archive, also gzip/zstd/xz
     /// compressed), OCI layout directories, root filesystem directories or
-    /// tarballs, single executables, or `-` for stdin.
+    /// tarballs, single executables, `-` for stdin; or image names (nginx:1.27,
+    /// ghcr.io/o/app@sha256:…), looked up in the local engine, then the
+    /// registry. Prefixes force a source: docker:REF, podman:REF,
+    /// registry:REF, docker-archive:PATH, oci-archive:PATH, oci:DIR.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
 
@@ -157,6 +161,27 @@ pub struct Cli {
     /// Worker threads (default: one per core).
     #[arg(long, short, value_name = "N")]
     pub jobs: Option<usize>,
+
+    /// Where an image given by name is looked up, in order: the local
+    /// engine (Docker, then Podman), then its registry.
+    #[arg(long, value_name = "LIST", default_value = "engine,registry")]
+    pub source: String,
+
+    /// Never use the network: image names are only looked up in the local
+    /// engine, and registry: inputs fail.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Reach this registry host[:port] over HTTPS without verifying its
+    /// certificate, or plain HTTP (loopback registries always are).
+    /// Repeatable.
+    #[arg(long, value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
+
+    /// Also trust the CA certificates in this PEM file for registries (a
+    /// private mirror's CA). SSL_CERT_FILE replaces the system bundle.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -190,6 +215,13 @@ impl Cli {
             verify: self.verify,
             ignore,
             limits: Limits::default(),
+            remote: RemoteOptions {
+                order: Lookup::parse_list(&self.source)?,
+                offline: self.offline,
+                insecure_registries: self.insecure_registry.clone(),
+                ca_file: self.ca_file.clone(),
+                ..RemoteOptions::default()
+            },
         })
     }
 

@@ -19,6 +19,7 @@ pub mod limits;
 pub mod paths;
 pub mod platform;
 pub mod progress;
+pub mod remote;
 pub mod report;
 pub mod source;
 pub mod tarwalk;
@@ -54,6 +55,8 @@ pub struct ScanOptions {
     /// entrypoint always is.
     pub ignore: Vec<globset::GlobMatcher>,
     pub limits: Limits,
+    /// Images by name: lookup order, `--offline`, registry TLS.
+    pub remote: remote::RemoteOptions,
 }
 
 /// Scans one input and judges every image in it. Never fails: what could not
@@ -65,6 +68,7 @@ pub fn scan(path: &str, opts: &ScanOptions) -> Report {
             path: path.to_string(),
             format: "unknown".into(),
             compression: "none".into(),
+            origin: None,
         },
         target: opts.target.clone(),
         images: Vec::new(),
@@ -72,8 +76,11 @@ pub fn scan(path: &str, opts: &ScanOptions) -> Report {
         notes: Vec::new(),
         errors: Vec::new(),
     };
-    let source = match Source::open(path, &opts.limits) {
-        Ok(s) => s,
+    let source = match remote::open(path, &opts.remote, opts.target.as_ref(), &opts.limits) {
+        Ok((s, origin)) => {
+            report.source.origin = origin;
+            s
+        }
         Err(e) => {
             report.errors.push(e.to_string());
             return report;

@@ -138,6 +138,8 @@ enum Members {
     Single {
         index: Arc<LayerIndex>,
     },
+    /// An image that is not a file (a registry): members fetched on demand.
+    Blobs(Box<dyn crate::remote::BlobStore>),
 }
 
 /// An opened input.
@@ -181,6 +183,17 @@ impl Source {
         }
         let file = File::open(p).map_err(|e| Error::io(p, e))?;
         Source::from_file(path, p, file, &meta, limits)
+    }
+
+    /// An image whose members (named as in an OCI layout) come from a blob
+    /// store, such as a registry.
+    pub fn from_blobs(display: &str, blobs: Box<dyn crate::remote::BlobStore>) -> Source {
+        Source {
+            display: display.to_string(),
+            container: Container::Tar,
+            compression: Compression::None,
+            members: Members::Blobs(blobs),
+        }
     }
 
     /// Opens a regular file: mapped when it is an uncompressed tar or a
@@ -387,6 +400,7 @@ impl Source {
                 .map(|m| m.len()),
             Members::Streamed { sizes, .. } => sizes.get(name).copied(),
             Members::Single { .. } => None,
+            Members::Blobs(b) => b.member_size(name),
         }
     }
 
@@ -397,6 +411,7 @@ impl Source {
             Members::Dir { root } => dir_member(root, name).is_some_and(|p| p.is_file()),
             Members::Streamed { sizes, .. } => sizes.contains_key(name),
             Members::Single { .. } => false,
+            Members::Blobs(b) => b.has(name),
         }
     }
 
@@ -443,6 +458,7 @@ impl Source {
                 },
             },
             Members::Single { .. } => Ok(None),
+            Members::Blobs(b) => b.read_small(name, limits).map_err(member_err),
         }
     }
 
@@ -490,6 +506,7 @@ impl Source {
                 None => Ok(None),
             },
             Members::Single { .. } => Ok(None),
+            Members::Blobs(b) => b.scan_layer(name, limits, hashing),
         }
     }
 
@@ -507,6 +524,7 @@ impl Source {
             Members::Streamed { outer, .. } => Ok(Arc::clone(outer)),
             Members::Dir { root } => rootfs::scan_dir(root, limits).map(Arc::new),
             Members::Single { index } => Ok(Arc::clone(index)),
+            Members::Blobs(_) => Err("an image from a registry is not a root filesystem".into()),
         }
     }
 
