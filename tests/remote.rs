@@ -1156,6 +1156,40 @@ fn podman_service_as_the_local_engine() {
             .starts_with("sha256:"),
         "{origin}"
     );
+    // Without DOCKER_HOST, the current docker context names the socket (as
+    // Docker Desktop's desktop-linux context does).
+    let cfg = d.join("docker-config");
+    let id: String = {
+        use sha2::Digest as _;
+        sha2::Sha256::digest(b"desktop-linux")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let meta = cfg.join("contexts/meta").join(id);
+    std::fs::create_dir_all(&meta).unwrap();
+    std::fs::write(
+        meta.join("meta.json"),
+        format!(
+            r#"{{"Name":"desktop-linux","Metadata":{{}},"Endpoints":{{"docker":{{"Host":"{host}","SkipTLSVerify":false}}}}}}"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        cfg.join("config.json"),
+        r#"{"auths":{},"currentContext":"desktop-linux"}"#,
+    )
+    .unwrap();
+    let env = [
+        ("DOCKER_HOST", String::new()),
+        ("DOCKER_CONFIG", cfg.to_string_lossy().into_owned()),
+    ];
+    assert_same_report(
+        &fixture("amd64-ok.tar"),
+        "docker:archscan/amd64-ok",
+        &[],
+        &env,
+    );
     // Podman's own socket variable works for podman:.
     let env = [("CONTAINER_HOST", host.clone())];
     assert_same_report(

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod engine;
 pub mod reference;
 pub mod registry;
+pub mod resolve;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -101,10 +101,7 @@ fn transport_error(r: &Reference, base: &str, e: &ureq::Error) -> String {
 fn transient(e: &ureq::Error) -> bool {
     matches!(
         e,
-        ureq::Error::Io(_)
-            | ureq::Error::Timeout(_)
-            | ureq::Error::ConnectionFailed
-            | ureq::Error::HostNotFound
+        ureq::Error::Io(_) | ureq::Error::Timeout(_) | ureq::Error::ConnectionFailed
     )
 }
 
@@ -221,7 +218,12 @@ fn agent(opts: &RemoteOptions, host: &str, verify: bool, https: bool) -> Result<
         .timeout_per_read(Some(opts.response_timeout))
         .tls_config(tls)
         .build();
-    Ok(config.into())
+    // Host names resolve without glibc's NSS (a static binary in `scratch`).
+    Ok(Agent::with_parts(
+        config,
+        ureq::unversioned::transport::DefaultConnector::default(),
+        super::resolve::PlainResolver,
+    ))
 }
 
 impl Registry {
