@@ -156,13 +156,6 @@ pub struct Response {
 }
 
 impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
     fn text(mut self, limit: u64) -> String {
         let mut s = Vec::new();
         let _ = (&mut self.body).take(limit).read_to_end(&mut s);
@@ -386,7 +379,8 @@ pub fn open(
         let id = serde_json::from_str::<Value>(&inspect.text(16 << 20))
             .ok()
             .and_then(|v| v.get("Id")?.as_str().map(str::to_string));
-        let mut path = format!("{}/get", image_path(text));
+        let plain = format!("{}/get", image_path(text));
+        let mut path = plain.clone();
         if let (Some(t), Some(v)) = (target, version) {
             if v >= EXPORT_PLATFORM_API {
                 let mut p = serde_json::Map::new();
@@ -400,8 +394,16 @@ pub fn open(
             }
         }
         // The export may take a while to start for a big image.
-        let export = get(&c.socket, &path, Duration::from_secs(600))
-            .map_err(|e| format!("{where_}: exporting {text}: {e}"))?;
+        let long = Duration::from_secs(600);
+        let mut export =
+            get(&c.socket, &path, long).map_err(|e| format!("{where_}: exporting {text}: {e}"))?;
+        if export.status != 200 && path != plain {
+            // The image has no such platform (or the daemon refuses the
+            // filter): export all of it, and every platform is judged
+            // against the target, as for an archive.
+            export = get(&c.socket, &plain, long)
+                .map_err(|e| format!("{where_}: exporting {text}: {e}"))?;
+        }
         if export.status != 200 {
             let s = export.status;
             let body = export.text(64 * 1024);
@@ -410,7 +412,6 @@ pub fn open(
                 engine_message(&body)
             ));
         }
-        let _ = export.header("content-type");
         let display = format!("{}:{text}", c.kind.as_str());
         let source = Source::from_stream(&display, export.body, limits)
             .map_err(|e| format!("{where_}: {e}"))?;
