@@ -54,7 +54,9 @@ pub struct Registry {
     base: String,
     /// What the registry's `/v2/` challenge asked for, and the header that
     /// answers it (a Bearer token is fetched once and reused).
-    credential: Option<Credential>,
+    /// Read once, at connection; a helper that failed is only an error
+    /// when the registry asks for credentials.
+    credential: Result<Option<Credential>, String>,
     authorization: Mutex<Option<String>>,
     /// What the tests lower to make backoff fast.
     backoff: Duration,
@@ -236,7 +238,7 @@ impl Registry {
                 .insecure_registries
                 .iter()
                 .any(|h| h == &reference.registry || h == &host || h == &hostname);
-        let credential = auth::lookup(&reference.registry)?;
+        let credential = auth::lookup(&reference.registry);
         let mut tries: Vec<(String, Agent)> = vec![(
             format!("https://{host}"),
             agent(opts, &hostname, !insecure, true)?,
@@ -372,11 +374,20 @@ impl Registry {
         }
     }
 
+    fn credential(&self) -> Result<Option<&Credential>, String> {
+        self.credential.as_ref().map(Option::as_ref).map_err(|e| {
+            format!(
+                "registry {} asks for credentials: {e}",
+                self.reference.registry
+            )
+        })
+    }
+
     /// Answers a challenge: Basic with the stored password, or Bearer with a
     /// token from the realm. `false` when there is nothing to answer with.
     fn answer(&self, c: &Challenge) -> Result<bool, String> {
         let header = if c.scheme.eq_ignore_ascii_case("basic") {
-            match self.credential.as_ref().and_then(Credential::basic_header) {
+            match self.credential()?.and_then(Credential::basic_header) {
                 Some(h) => h,
                 None => return Ok(false),
             }
@@ -405,7 +416,7 @@ impl Registry {
             .map(str::to_string)
             .unwrap_or_else(|| format!("repository:{}:pull", self.reference.repository));
         let service = c.param("service").unwrap_or("");
-        let resp = match &self.credential {
+        let resp = match self.credential()? {
             Some(Credential::IdentityToken(t)) => {
                 let form = format!(
                     "grant_type=refresh_token&client_id=archscan&service={}&scope={}&refresh_token={}",
@@ -426,7 +437,7 @@ impl Registry {
                     auth::urlencode(&scope)
                 );
                 let mut req = self.agent.get(&url);
-                if let Some(h) = cred.as_ref().and_then(Credential::basic_header) {
+                if let Some(h) = cred.and_then(Credential::basic_header) {
                     req = req.header("Authorization", h.as_str());
                 }
                 req.call()
