@@ -881,6 +881,8 @@ fn respond(
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Fault {
+    /// None: a well-behaved registry.
+    None,
     /// The first GET of each layer sends half the blob and closes.
     DropOnce,
     /// Every GET of a layer does.
@@ -1065,6 +1067,23 @@ fn faults_give_clear_errors_and_write_nothing() {
     // A connection dropped mid-layer once is resumed with Range.
     let (host, _) = fake_registry(&layout, Fault::DropOnce);
     assert_same_report(&layout, &format!("registry:{host}/fx/fake:1"), &[], &[]);
+    // A Windows image's foreign base layer is not fetched (its vendor
+    // serves it): skipped with a note, as from an archive.
+    let win = TempDir::new("win");
+    sh(
+        &format!(
+            "tar -xf {}",
+            fixture("windows-pe.oci-archive.tar").display()
+        ),
+        win.path(),
+    );
+    let (host, _) = fake_registry(win.path(), Fault::None);
+    assert_same_report(
+        &fixture("windows-pe.oci-archive.tar"),
+        &format!("registry:{host}/fx/fake:1"),
+        &[],
+        &[],
+    );
     // A busy registry (503, then 429) is asked again.
     let (host, served) = fake_registry(&layout, Fault::Busy);
     assert_same_report(&layout, &format!("registry:{host}/fx/fake:1"), &[], &[]);

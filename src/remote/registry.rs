@@ -724,6 +724,8 @@ impl Read for BlobReader<'_> {
 enum Kind {
     Manifest,
     Blob,
+    /// A layer its registry does not serve.
+    Foreign,
 }
 
 /// A registry repository as the members of an OCI layout.
@@ -813,6 +815,15 @@ impl RegistryBlobs {
                 return;
             };
             let size = d.get("size").and_then(Value::as_u64);
+            let media_type = d.get("mediaType").and_then(Value::as_str).unwrap_or("");
+            // Foreign (non-distributable) layers are served by their vendor,
+            // not the registry: absent, as from an archive of the image.
+            let kind = if media_type.contains("foreign") || media_type.contains("nondistributable")
+            {
+                Kind::Foreign
+            } else {
+                kind
+            };
             known.insert(digest.blob_path(), (kind, size));
         };
         if let Some(list) = v.get("manifests").and_then(Value::as_array) {
@@ -839,7 +850,16 @@ impl RegistryBlobs {
 
 impl BlobStore for RegistryBlobs {
     fn has(&self, name: &str) -> bool {
-        name == "index.json" || name == "oci-layout" || Self::digest_of(name).is_some()
+        if name == "index.json" || name == "oci-layout" {
+            return true;
+        }
+        let foreign = self
+            .known
+            .lock()
+            .ok()
+            .and_then(|k| k.get(name).map(|k| k.0 == Kind::Foreign))
+            .unwrap_or(false);
+        !foreign && Self::digest_of(name).is_some()
     }
 
     fn member_size(&self, name: &str) -> Option<u64> {
