@@ -516,7 +516,11 @@ fn missing_image_tag_and_repository_name_the_registry() {
     // A bare reference found nowhere names both lookups and what to try.
     let run = archscan(&[&format!("{}/fx/none:1", reg.host)], &[]);
     assert_eq!(run.code, 2);
-    assert!(run.stdout.contains("no local engine"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("no local engine answers"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("HTTP 404"), "{}", run.stdout);
     assert!(run.stdout.contains("docker save"), "{}", run.stdout);
 }

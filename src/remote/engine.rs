@@ -335,27 +335,41 @@ fn api_version(v: &str) -> Option<(u32, u32)> {
     Some((a.parse().ok()?, b.parse().ok()?))
 }
 
+/// What the engines said.
+pub enum Lookup {
+    Found(Box<Source>, Origin),
+    /// No engine answered, or none has the image: why, in words.
+    Absent(String),
+}
+
 /// Looks the image up in each engine that answers; exports it from the first
-/// that has it. `Ok(None)`: no engine answered, or none has it.
+/// that has it.
 pub fn open(
     kinds: &[EngineKind],
     text: &str,
     reference: &Reference,
     target: Option<&Platform>,
     limits: &Limits,
-) -> Result<Option<(Source, Option<Origin>)>, String> {
+) -> Result<Lookup, String> {
     let short = Duration::from_secs(10);
+    let mut lacking = Vec::new();
+    let mut silent = Vec::new();
     for c in candidates(kinds)? {
+        let where_ = format!("{} engine at {}", c.kind.as_str(), c.socket.display());
         if !c.socket.exists() {
+            silent.push(c.socket.display().to_string());
             continue;
         }
-        let where_ = format!("{} engine at {}", c.kind.as_str(), c.socket.display());
         let ping = match get(&c.socket, "/_ping", short) {
             Ok(r) => r,
             // A stale socket file: no engine there.
-            Err(_) => continue,
+            Err(_) => {
+                silent.push(c.socket.display().to_string());
+                continue;
+            }
         };
         if ping.status != 200 {
+            silent.push(c.socket.display().to_string());
             continue;
         }
         let version = get(&c.socket, "/version", short)
@@ -367,7 +381,10 @@ pub fn open(
             .map_err(|e| format!("{where_}: {e}"))?;
         match inspect.status {
             200 => {}
-            404 => continue,
+            404 => {
+                lacking.push(format!("the {where_} has no image {text}"));
+                continue;
+            }
             s => {
                 let body = inspect.text(64 * 1024);
                 return Err(format!(
@@ -421,9 +438,15 @@ pub fn open(
             digest: id,
             endpoint: format!("unix://{}", c.socket.display()),
         };
-        return Ok(Some((source, Some(origin))));
+        return Ok(Lookup::Found(Box::new(source), origin));
     }
-    Ok(None)
+    if lacking.is_empty() {
+        return Ok(Lookup::Absent(format!(
+            "no local engine answers (tried {})",
+            silent.join(", ")
+        )));
+    }
+    Ok(Lookup::Absent(lacking.join("; ")))
 }
 
 /// The `message` of an engine's JSON error, else the body.

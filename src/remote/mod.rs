@@ -224,9 +224,9 @@ pub fn open(
             open_registry(word, &r, opts, limits).map_err(fail)
         }
         Input::Engine(kind, text, r) => match engine::open(&[kind], &text, &r, target, limits) {
-            Ok(Some(found)) => Ok(found),
-            Ok(None) => Err(fail(format!(
-                "the local {} engine has no image {text}; try `docker pull {text}` first, or registry:{text} to read it from its registry",
+            Ok(engine::Lookup::Found(s, origin)) => Ok((*s, Some(origin))),
+            Ok(engine::Lookup::Absent(why)) => Err(fail(format!(
+                "{why}; try `{} pull {text}` first, or registry:{r} to read it from its registry",
                 kind.as_str()
             ))),
             Err(e) => Err(fail(e)),
@@ -238,8 +238,8 @@ pub fn open(
                     Lookup::Engine => {
                         let kinds = [EngineKind::Docker, EngineKind::Podman];
                         match engine::open(&kinds, &text, &r, target, limits) {
-                            Ok(Some(found)) => return Ok(found),
-                            Ok(None) => tried.push("no local engine has it".to_string()),
+                            Ok(engine::Lookup::Found(s, origin)) => return Ok((*s, Some(origin))),
+                            Ok(engine::Lookup::Absent(why)) => tried.push(why),
                             Err(e) => tried.push(e),
                         }
                     }
