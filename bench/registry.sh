@@ -85,13 +85,14 @@ print(' '.join('http://$HOST/v2/${repo%:*}/blobs/' + d for d in ds))" "$manifest
     for r in $(seq "$REPS"); do
         # archscan registry:REF, with its peak RSS
         t0=$(now)
-        /usr/bin/time -f '%M' -o "$REG/rss" "$ARCHSCAN" --format json "registry:$HOST/$repo" > "$REG/report.json" || true
+        /usr/bin/time -q -f '%M' -o "$REG/rss" "$ARCHSCAN" --format json "registry:$HOST/$repo" > "$REG/report.json" || true
         t1=$(now)
         printf '%s\tarchscan\t%s\t%s\t%s\n' "$name" "$r" "$(elapsed "$t0" "$t1")" "$(cat "$REG/rss")" >> "$OUT"
         # every blob in parallel
         t0=$(now)
-        for u in $urls; do curl -fs -o /dev/null "$u" & done
-        wait
+        pids=()
+        for u in $urls; do curl -fs -o /dev/null "$u" & pids+=($!); done
+        wait "${pids[@]}"
         t1=$(now)
         printf '%s\tcurl\t%s\t%s\t-\n' "$name" "$r" "$(elapsed "$t0" "$t1")" >> "$OUT"
         # the decompression of each blob, serially
