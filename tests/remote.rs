@@ -663,7 +663,14 @@ fn b64url(b: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
-fn start_token_issuer(dir: &Path, service: &str, user: &str, pass: &str) -> TokenIssuer {
+fn start_token_issuer(
+    dir: &Path,
+    service: &str,
+    user: &str,
+    pass: &str,
+    refresh: &str,
+) -> TokenIssuer {
+    let refresh = refresh.to_string();
     sh(
         "openssl req -x509 -newkey rsa:2048 -nodes -keyout token.key -out token.pem -days 2 -subj /CN=archscan-token 2>/dev/null && openssl x509 -in token.pem -outform der -out token.der",
         dir,
@@ -688,18 +695,24 @@ fn start_token_issuer(dir: &Path, service: &str, user: &str, pass: &str) -> Toke
                 continue;
             };
             seen.lock().unwrap().push(target.clone());
-            if headers.get("authorization") != Some(&want) {
-                let _ = respond(&mut conn, 401, &[], b"{\"details\":\"bad credentials\"}");
-                continue;
-            }
+            // GET with Basic credentials, or the OAuth2 refresh-token grant
+            // (POST, a form) that identity tokens use.
+            let form = headers.get(":body").cloned().unwrap_or_default();
             let query: HashMap<String, String> = target
                 .split_once('?')
                 .map(|(_, q)| q)
                 .unwrap_or("")
                 .split('&')
+                .chain(form.split('&'))
                 .filter_map(|kv| kv.split_once('='))
                 .map(|(k, v)| (k.to_string(), percent_decode(v)))
                 .collect();
+            let refreshed = query.get("grant_type").map(String::as_str) == Some("refresh_token")
+                && query.get("refresh_token") == Some(&refresh);
+            if headers.get("authorization") != Some(&want) && !refreshed {
+                let _ = respond(&mut conn, 401, &[], b"{\"details\":\"bad credentials\"}");
+                continue;
+            }
             let scope = query.get("scope").cloned().unwrap_or_default();
             let mut parts = scope.splitn(3, ':');
             let (kind, name, actions) = (
@@ -736,7 +749,12 @@ fn start_token_issuer(dir: &Path, service: &str, user: &str, pass: &str) -> Toke
                 .output()
                 .unwrap();
             let token = format!("{signing_input}.{}", b64url(&sig.stdout));
-            let body = serde_json::json!({"token": token, "expires_in": 300}).to_string();
+            let body = if refreshed {
+                serde_json::json!({"access_token": token, "expires_in": 300})
+            } else {
+                serde_json::json!({"token": token, "expires_in": 300})
+            }
+            .to_string();
             let _ = respond(
                 &mut conn,
                 200,
@@ -776,7 +794,13 @@ fn bearer_tokens_with_a_credential_helper() {
     );
     open.push(&src, "fx/tokened:1", &["--all"]);
     let dir = TempDir::new("token");
-    let issuer = start_token_issuer(dir.path(), "archscan-test", "bob", "hunter2");
+    let issuer = start_token_issuer(
+        dir.path(),
+        "archscan-test",
+        "bob",
+        "hunter2",
+        "refresh-token-of-bob",
+    );
     let d = dir.path().display();
     let extra = format!(
         "auth:\n  token:\n    realm: {}\n    service: archscan-test\n    issuer: archscan-test-issuer\n    rootcertbundle: {d}/token.pem\n",
@@ -827,6 +851,17 @@ fn bearer_tokens_with_a_credential_helper() {
             .any(|r| r.contains("scope=repository%3Afx%2Ftokened%3Apull")),
         "{asked:?}"
     );
+    // An identity token (ACR's `identitytoken`) is exchanged with the
+    // refresh-token grant.
+    let cfg = docker_config(
+        dir.path(),
+        &format!(
+            r#"{{"auths": {{"{}": {{"auth": "MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAwOg==", "identitytoken": "refresh-token-of-bob"}}}}}}"#,
+            reg.host
+        ),
+    );
+    let run = archscan(&[&reference, "-q"], &[("DOCKER_CONFIG", cfg)]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
     // credsStore works the same way.
     let cfg = docker_config(dir.path(), r#"{"credsStore": "archscantest"}"#);
     let env = [("DOCKER_CONFIG", cfg), ("PATH", path)];
@@ -859,7 +894,10 @@ fn read_request(conn: &mut TcpStream) -> Option<(String, HashMap<String, String>
         .get("content-length")
         .and_then(|n| n.parse::<u64>().ok())
     {
-        let _ = std::io::copy(&mut (&mut r).take(n), &mut std::io::sink());
+        // The body (a token request's form), under a key no header has.
+        let mut body = String::new();
+        let _ = (&mut r).take(n.min(1 << 20)).read_to_string(&mut body);
+        headers.insert(":body".into(), body);
     }
     Some((target, headers))
 }
