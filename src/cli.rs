@@ -4,6 +4,7 @@
 //! install from this same definition.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -182,6 +183,11 @@ pub struct Cli {
     /// private mirror's CA). SSL_CERT_FILE replaces the system bundle.
     #[arg(long, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
+
+    /// Give up on a registry that sends nothing for this many seconds (each
+    /// attempt; busy registries are retried).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -220,6 +226,8 @@ impl Cli {
                 offline: self.offline,
                 insecure_registries: self.insecure_registry.clone(),
                 ca_file: self.ca_file.clone(),
+                connect_timeout: Duration::from_secs(self.timeout.min(15)),
+                response_timeout: Duration::from_secs(self.timeout),
                 ..RemoteOptions::default()
             },
         })

@@ -939,6 +939,8 @@ enum Fault {
     HugeLayerClaim,
     /// The first two requests for each path answer 503, then 429.
     Busy,
+    /// Layer requests are read and never answered.
+    Stall,
 }
 
 /// A registry in this process serving the OCI layout `layout` as
@@ -1053,6 +1055,10 @@ fn fake_registry(layout: &Path, fault: Fault) -> (String, Arc<AtomicUsize>) {
                     return;
                 };
                 let is_layer = layers.iter().any(|l| l == d);
+                if is_layer && fault == Fault::Stall {
+                    std::thread::sleep(Duration::from_secs(60));
+                    return;
+                }
                 if is_layer && fault == Fault::WrongDigest {
                     let last = bytes.len() - 1;
                     bytes[last] ^= 0xff;
@@ -1143,11 +1149,15 @@ fn faults_give_clear_errors_and_write_nothing() {
             &["application/vnd.example.thing.v1+json", "media type"],
         ),
         (Fault::HugeLayerClaim, &["10737418240"]),
+        (Fault::Stall, &["timeout", "repository fx/fake"]),
     ];
     for (fault, want) in cases {
         let (host, _) = fake_registry(&layout, *fault);
         let start = Instant::now();
-        let run = archscan(&[&format!("registry:{host}/fx/fake:1")], &[]);
+        let run = archscan(
+            &[&format!("registry:{host}/fx/fake:1"), "--timeout", "1"],
+            &[],
+        );
         assert_eq!(run.code, 2, "{fault:?}: {}\n{}", run.stdout, run.stderr);
         for w in *want {
             assert!(

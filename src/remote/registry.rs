@@ -93,8 +93,16 @@ fn status_error(r: &Reference, status: u16, what: &str, body: &str) -> String {
 
 /// Why a transport error happened, in one line.
 fn transport_error(r: &Reference, base: &str, e: &ureq::Error) -> String {
+    let hint = match e {
+        ureq::Error::Timeout(_) => {
+            " (the registry sent nothing in time, after retries; --timeout SECONDS raises the limit)"
+        }
+        ureq::Error::HostNotFound => " (no address for this host name in /etc/hosts or DNS)",
+        ureq::Error::ConnectionFailed => " (nothing answers on that port)",
+        _ => "",
+    };
     format!(
-        "registry {} ({base}), repository {}: {e}",
+        "registry {} ({base}), repository {}: {e}{hint}",
         r.registry, r.repository
     )
 }
