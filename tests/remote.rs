@@ -1307,3 +1307,101 @@ fn podman_service_as_the_local_engine() {
     assert_eq!(run.code, 2);
     assert!(run.stdout.contains("has no image"), "{}", run.stdout);
 }
+
+// ---------------------------------------------------------------- proxies
+
+/// An HTTP proxy (CONNECT tunnels and absolute-form requests) that records
+/// what it was asked to reach.
+fn start_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(client) = conn else { continue };
+            let log = Arc::clone(&log);
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(client.try_clone().unwrap());
+                let mut head = Vec::new();
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let end = line == "\r\n";
+                    head.push(line);
+                    if end {
+                        break;
+                    }
+                }
+                let first: Vec<String> = head[0].split_whitespace().map(str::to_string).collect();
+                let (method, target) = (first[0].clone(), first[1].clone());
+                log.lock().unwrap().push(format!("{method} {target}"));
+                let (authority, request) = if method == "CONNECT" {
+                    (target.clone(), None)
+                } else {
+                    let rest = target.strip_prefix("http://").unwrap_or(&target);
+                    let (auth, path) = rest.split_once('/').unwrap_or((rest, ""));
+                    let mut req = format!("{method} /{path} {}\r\n", first[2]);
+                    for h in &head[1..] {
+                        req.push_str(h);
+                    }
+                    (auth.to_string(), Some(req))
+                };
+                let Ok(mut upstream) = TcpStream::connect(&authority) else {
+                    return;
+                };
+                let mut client_w = client.try_clone().unwrap();
+                match request {
+                    None => {
+                        let _ = client_w.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n");
+                    }
+                    Some(req) => {
+                        let _ = upstream.write_all(req.as_bytes());
+                    }
+                }
+                let mut up_r = upstream.try_clone().unwrap();
+                let t = std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut up_r, &mut client_w);
+                    let _ = client_w.shutdown(std::net::Shutdown::Write);
+                });
+                let _ = std::io::copy(&mut reader, &mut upstream);
+                let _ = upstream.shutdown(std::net::Shutdown::Write);
+                let _ = t.join();
+            });
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn proxies_from_the_environment_and_no_proxy() {
+    let layout = fixture("oci-layout-arm-v7");
+    let (host, _) = fake_registry(&layout, Fault::None);
+    let (proxy, seen) = start_proxy();
+    let reference = format!("registry:{host}/fx/fake:1");
+    let env = [
+        ("HTTPS_PROXY", proxy.clone()),
+        ("HTTP_PROXY", proxy.clone()),
+    ];
+    assert_same_report(&layout, &reference, &[], &env);
+    let asked = seen.lock().unwrap().clone();
+    assert!(
+        asked.iter().any(|a| a.contains(&host)),
+        "the proxy saw {asked:?}"
+    );
+    // NO_PROXY lists the host: the proxy is not asked.
+    seen.lock().unwrap().clear();
+    let env = [
+        ("HTTPS_PROXY", proxy.clone()),
+        ("HTTP_PROXY", proxy),
+        ("NO_PROXY", "example.com,127.0.0.1".to_string()),
+    ];
+    assert_same_report(&layout, &reference, &[], &env);
+    assert!(
+        seen.lock().unwrap().is_empty(),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+}
