@@ -4,11 +4,13 @@
 //! install from this same definition.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 use archscan::limits::Limits;
 use archscan::platform::Platform;
+use archscan::remote::{Lookup, RemoteOptions};
 use archscan::report::{ExitPolicy, FailOn};
 use archscan::ScanOptions;
 
@@ -103,7 +105,10 @@ pub struct Cli {
 
     /// Image archives (`docker save` output, oci-archive, also gzip/zstd/xz
     /// compressed), OCI layout directories, root filesystem directories or
-    /// tarballs, single executables, or `-` for stdin.
+    /// tarballs, single executables, `-` for stdin; or image names (nginx:1.27,
+    /// ghcr.io/o/app@sha256:…), looked up in the local engine, then the
+    /// registry. Prefixes force a source: docker:REF, podman:REF,
+    /// registry:REF, docker-archive:PATH, oci-archive:PATH, oci:DIR.
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<String>,
 
@@ -188,6 +193,32 @@ pub struct Cli {
     /// Worker threads (default: one per core).
     #[arg(long, short, value_name = "N")]
     pub jobs: Option<usize>,
+
+    /// Where an image given by name is looked up, in order: the local
+    /// engine (Docker, then Podman), then its registry.
+    #[arg(long, value_name = "LIST", default_value = "engine,registry")]
+    pub source: String,
+
+    /// Never use the network: image names are only looked up in the local
+    /// engine, and registry: inputs fail.
+    #[arg(long)]
+    pub offline: bool,
+
+    /// Reach this registry host[:port] over HTTPS without verifying its
+    /// certificate, or plain HTTP (loopback registries always are).
+    /// Repeatable.
+    #[arg(long, value_name = "HOST")]
+    pub insecure_registry: Vec<String>,
+
+    /// Also trust the CA certificates in this PEM file for registries (a
+    /// private mirror's CA). SSL_CERT_FILE replaces the system bundle.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// Give up on a registry that sends nothing for this many seconds (each
+    /// attempt; busy registries are retried).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -245,6 +276,15 @@ impl Cli {
             limits: Limits::default(),
             meter: Default::default(),
             progress: Default::default(),
+            remote: RemoteOptions {
+                order: Lookup::parse_list(&self.source)?,
+                offline: self.offline,
+                insecure_registries: self.insecure_registry.clone(),
+                ca_file: self.ca_file.clone(),
+                connect_timeout: Duration::from_secs(self.timeout.min(15)),
+                response_timeout: Duration::from_secs(self.timeout),
+                ..RemoteOptions::default()
+            },
         })
     }
 

@@ -31,6 +31,7 @@ pub mod paths;
 pub mod pipeline;
 pub mod platform;
 pub mod progress;
+pub mod remote;
 pub mod report;
 pub mod rules;
 pub mod scheduler;
@@ -72,6 +73,8 @@ pub struct ScanOptions {
     pub meter: meter::Meter,
     /// Where progress is reported (nowhere by default).
     pub progress: progress::Reporter,
+    /// Images by name: lookup order, `--offline`, registry TLS.
+    pub remote: remote::RemoteOptions,
 }
 
 /// One `--ignore-rule RULE[:GLOB]`: the findings of `rule` (whose image path

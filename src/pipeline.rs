@@ -32,6 +32,7 @@ pub fn scan(path: &str, opts: &ScanOptions) -> Report {
             path: path.to_string(),
             format: "unknown".into(),
             compression: "none".into(),
+            origin: None,
         },
         target: opts.target.clone(),
         images: Vec::new(),
@@ -39,8 +40,18 @@ pub fn scan(path: &str, opts: &ScanOptions) -> Report {
         notes: Vec::new(),
         errors: Vec::new(),
     };
-    let source = match Source::open(path, &opts.limits, &opts.meter, &opts.progress) {
-        Ok(s) => s,
+    let source = match crate::remote::open(
+        path,
+        &opts.remote,
+        opts.target.as_ref(),
+        &opts.limits,
+        &opts.meter,
+        &opts.progress,
+    ) {
+        Ok((s, origin)) => {
+            report.source.origin = origin;
+            s
+        }
         Err(e) => {
             report.errors.push(e.to_string());
             return report;

@@ -37,6 +37,10 @@ pub struct SourceInfo {
     pub path: String,
     pub format: String,
     pub compression: String,
+    /// Where an image given by name came from (a registry or a local
+    /// engine) and its digest; absent for files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub origin: Option<crate::remote::Origin>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -100,6 +100,20 @@ fn render_one(out: &mut String, r: &Report, style: Style) {
             r.source.format,
         );
     }
+    if let Some(o) = &r.source.origin {
+        let digest = o
+            .digest
+            .as_deref()
+            .map(|d| format!(" {d}"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "from {} {}: {}{digest}",
+            o.kind,
+            escape(&o.endpoint),
+            escape(&o.reference)
+        );
+    }
     if let Some(t) = &r.target {
         let _ = writeln!(out, "deploy target: {t}");
     }

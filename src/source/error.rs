@@ -71,6 +71,14 @@ pub enum SourceError {
         cap: usize,
     },
 
+    /// A member of a blob store (a registry) could not be read.
+    #[error("{archive}: member {member}: {what}")]
+    Blob {
+        archive: String,
+        member: String,
+        what: String,
+    },
+
     #[error("{archive}: member {member}: not a JSON document")]
     NotJson { archive: String, member: String },
 }

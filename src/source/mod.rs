@@ -74,6 +74,8 @@ enum Members {
     Single {
         index: Arc<LayerIndex>,
     },
+    /// An image that is not a file (a registry): members fetched on demand.
+    Blobs(Box<dyn crate::remote::BlobStore>),
 }
 
 /// An opened input.
@@ -124,6 +126,22 @@ impl Source {
         }
         let file = File::open(p).map_err(|e| SourceError::io(p, e))?;
         Source::from_file(path, p, file, &meta, limits, meter, progress)
+    }
+
+    /// An image whose members (named as in an OCI layout) come from a blob
+    /// store, such as a registry.
+    pub fn from_blobs(
+        display: &str,
+        blobs: Box<dyn crate::remote::BlobStore>,
+        meter: &Meter,
+    ) -> Source {
+        Source {
+            display: display.to_string(),
+            container: Container::Tar,
+            compression: Compression::None,
+            members: Members::Blobs(blobs),
+            meter: meter.clone(),
+        }
     }
 
     /// Opens a regular file: mapped when it is an uncompressed tar or a
@@ -251,6 +269,7 @@ impl Source {
                 .map(|m| m.len()),
             Members::Streamed { sizes, .. } => sizes.get(name).copied(),
             Members::Single { .. } => None,
+            Members::Blobs(b) => b.member_size(name),
         }
     }
 
@@ -261,6 +280,7 @@ impl Source {
             Members::Dir { root } => dir_member(root, name).is_some_and(|p| p.is_file()),
             Members::Streamed { sizes, .. } => sizes.contains_key(name),
             Members::Single { .. } => false,
+            Members::Blobs(b) => b.has(name),
         }
     }
 
@@ -311,6 +331,13 @@ impl Source {
                 },
             },
             Members::Single { .. } => Ok(None),
+            Members::Blobs(b) => b
+                .read_small(name, limits)
+                .map_err(|what| SourceError::Blob {
+                    archive: self.display.clone(),
+                    member: name.to_string(),
+                    what,
+                }),
         }
     }
 
@@ -361,6 +388,9 @@ impl Source {
                 None => Ok(None),
             },
             Members::Single { .. } => Ok(None),
+            Members::Blobs(b) => b
+                .scan_layer(name, limits, &self.meter, hashing)
+                .map_err(LayerError::Remote),
         }
     }
 
@@ -383,6 +413,9 @@ impl Source {
                 .map(Arc::new)
                 .map_err(LayerError::Limit),
             Members::Single { index } => Ok(Arc::clone(index)),
+            Members::Blobs(_) => Err(LayerError::Remote(
+                "an image from a registry is not a root filesystem".into(),
+            )),
         }
     }
 
@@ -417,7 +450,7 @@ impl Source {
                         .collect()
                 })
                 .unwrap_or_default(),
-            Members::Single { .. } => Default::default(),
+            Members::Single { .. } | Members::Blobs(_) => Default::default(),
         };
         out.remove("");
         out.remove(".");
@@ -714,6 +747,9 @@ pub enum LayerError {
     NotALayer,
     #[error("missing from the archive")]
     Missing,
+    /// A registry's blob could not be fetched or read.
+    #[error("{0}")]
+    Remote(String),
     #[error(transparent)]
     Limit(Exceeded),
 }

@@ -20,3 +20,4 @@ mod cli;
 mod contract;
 mod fixtures;
 mod hostile;
+mod remote;
