@@ -396,8 +396,26 @@ pub fn missing_libraries(
     elf: &ElfInfo,
     env: &[String],
 ) -> Vec<MissingLib> {
+    load_graph(fs, path, elf, env).missing
+}
+
+/// What the loader maps for one program: the objects it finds (the program
+/// first, the loader itself under its file name) and the names it does not.
+struct Loaded {
+    missing: Vec<MissingLib>,
+    /// Every object loaded, as (path, ELF), the program first.
+    objects: Vec<(String, ElfInfo)>,
+    /// The object each `DT_NEEDED` name (and the loader's file name) resolved to.
+    by_name: BTreeMap<String, (String, ElfInfo)>,
+}
+
+fn load_graph(fs: &MergedFs, path: &str, elf: &ElfInfo, env: &[String]) -> Loaded {
     const MAX_OBJECTS: usize = 512;
-    let mut out = Vec::new();
+    let mut out = Loaded {
+        missing: Vec::new(),
+        objects: Vec::new(),
+        by_name: BTreeMap::new(),
+    };
     if elf.interpreter.is_none() && elf.needed.is_empty() {
         return out;
     }
@@ -405,12 +423,14 @@ pub fn missing_libraries(
     let mut queue: VecDeque<(String, ElfInfo)> = VecDeque::from([(path.to_string(), elf.clone())]);
     // Names the loader itself provides.
     if let Some(i) = &elf.interpreter {
-        loaded.insert(paths::file_name(i).to_string(), ());
+        let name = paths::file_name(i).to_string();
+        if let Some((real, ld)) = elf_at(fs, i) {
+            out.by_name.insert(name.clone(), (real, ld.clone()));
+        }
+        loaded.insert(name, ());
     }
-    let mut visited = 0usize;
     while let Some((obj_path, obj)) = queue.pop_front() {
-        visited += 1;
-        if visited > MAX_OBJECTS {
+        if out.objects.len() >= MAX_OBJECTS {
             break;
         }
         let dirs = search_dirs(fs, &obj, &obj_path, env);
@@ -438,8 +458,11 @@ pub fn missing_libraries(
             }
             loaded.insert(name.clone(), ());
             match found {
-                Some(lib) => queue.push_back(lib),
-                None => out.push(MissingLib {
+                Some(lib) => {
+                    out.by_name.insert(name.clone(), lib.clone());
+                    queue.push_back(lib);
+                }
+                None => out.missing.push(MissingLib {
                     needed_by: obj_path.clone(),
                     name: name.clone(),
                     wrong_arch: wrong,
@@ -447,8 +470,94 @@ pub fn missing_libraries(
                 }),
             }
         }
+        out.objects.push((obj_path, obj));
     }
     out
+}
+
+/// A symbol version an object needs that the library the loader finds does
+/// not define.
+pub struct MissingVersion {
+    /// The object that needs it (the program or a library it loads).
+    pub needed_by: String,
+    /// `GLIBC_2.34`.
+    pub version: String,
+    /// The library's name as linked (`libc.so.6`) and the file it resolved to.
+    pub lib_name: String,
+    pub lib_path: String,
+    /// The newest version of the same family the library defines
+    /// (`GLIBC_2.31`), when it defines any.
+    pub newest: Option<String>,
+}
+
+/// What the symbol-version check of one program found: the versions missing,
+/// and the objects whose version tables were not (wholly) read, whose checks
+/// were therefore skipped.
+pub struct VersionCheck {
+    pub missing: Vec<MissingVersion>,
+    pub unread: Vec<String>,
+}
+
+/// Checks every symbol version the program at `path` and the libraries it
+/// loads need against the definitions of the library the loader finds for
+/// that name.
+pub fn missing_versions(fs: &MergedFs, path: &str, elf: &ElfInfo, env: &[String]) -> VersionCheck {
+    let g = load_graph(fs, path, elf, env);
+    let mut out = VersionCheck {
+        missing: Vec::new(),
+        unread: Vec::new(),
+    };
+    let mut unread = BTreeSet::new();
+    for (obj_path, obj) in &g.objects {
+        if obj.versions_unread {
+            unread.insert(obj_path.clone());
+        }
+        for need in &obj.version_needs {
+            let Some((lib_path, lib)) = g.by_name.get(&need.file) else {
+                // Not found: missing-library reports it.
+                continue;
+            };
+            if lib.versions_unread {
+                unread.insert(lib_path.clone());
+                continue;
+            }
+            for v in &need.versions {
+                if !lib.version_defs.contains(v) {
+                    out.missing.push(MissingVersion {
+                        needed_by: obj_path.clone(),
+                        version: v.clone(),
+                        lib_name: need.file.clone(),
+                        lib_path: lib_path.clone(),
+                        newest: newest_like(&lib.version_defs, v),
+                    });
+                }
+            }
+        }
+    }
+    out.unread = unread.into_iter().collect();
+    out
+}
+
+/// A version name split into its family and numbers: `GLIBC_2.34` is
+/// (`GLIBC_`, [2, 34]); `None` without a trailing number.
+fn version_key(v: &str) -> Option<(&str, Vec<u64>)> {
+    let at = v.rfind('_')? + 1;
+    let (family, num) = v.split_at(at);
+    let nums: Option<Vec<u64>> = num.split('.').map(|n| n.parse().ok()).collect();
+    Some((family, nums?))
+}
+
+/// The newest version of `want`'s family among `defs`.
+fn newest_like(defs: &[String], want: &str) -> Option<String> {
+    let (family, _) = version_key(want)?;
+    defs.iter()
+        .filter_map(|d| {
+            version_key(d)
+                .filter(|(f, _)| *f == family)
+                .map(|(_, n)| (n, d))
+        })
+        .max()
+        .map(|(_, d)| d.clone())
 }
 
 /// The package a native module belongs to, from its path: the directory
@@ -537,6 +646,19 @@ pub fn noise_category(path: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn newest_version_of_a_family() {
+        let defs: Vec<String> = ["GLIBC_2.2.5", "GLIBC_2.30", "GLIBC_2.4", "GLIBC_PRIVATE"]
+            .map(str::to_string)
+            .to_vec();
+        assert_eq!(
+            newest_like(&defs, "GLIBC_2.34").as_deref(),
+            Some("GLIBC_2.30")
+        );
+        assert_eq!(newest_like(&defs, "GLIBCXX_3.4.32"), None);
+        assert_eq!(newest_like(&defs, "GLIBC_PRIVATE"), None);
+    }
 
     #[test]
     fn python_tags() {

@@ -334,6 +334,9 @@ mod tests {
             arm_hard_float: None,
             isa_level: None,
             go: None,
+            version_needs: vec![],
+            version_defs: vec![],
+            versions_unread: false,
             damaged: false,
         }))
     }

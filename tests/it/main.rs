@@ -11,6 +11,8 @@
 //!   snapshot in `tests/snapshots/`.
 //! - `hostile`: broken and hostile inputs, one module per kind of damage, and
 //!   the caps of `Limits` through the library.
+//! - `versions`: symbol versions (`missing-symbol-version`) on real Debian
+//!   bytes, from a file and from a stream.
 //!
 //! Run one module with `cargo test --test it hostile::`.
 
@@ -19,3 +21,4 @@ mod support;
 mod cli;
 mod fixtures;
 mod hostile;
+mod versions;

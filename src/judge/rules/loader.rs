@@ -19,9 +19,53 @@ pub fn what_runs(s: &Subject<'_>, r: &Runs<'_>, libcs: &BTreeSet<&'static str>) 
         Some(f) => vec![with_layer(s, f, Some(r.at))],
         None => missing_libraries(s, r.path, elf)
             .into_iter()
+            .chain(missing_versions(s, r.path, elf))
             .map(|f| with_layer(s, f, Some(r.at)))
             .collect(),
     }
+}
+
+/// `missing-symbol-version`: every symbol version that what runs, or a
+/// library it loads, needs and the library the loader finds does not define;
+/// a note naming the objects whose version tables were not read (a cap), so
+/// that a skipped check never reads as a pass.
+fn missing_versions(s: &Subject<'_>, path: &str, elf: &ElfInfo) -> Vec<Finding> {
+    let check = diagnose::missing_versions(s.fs, path, elf, s.env);
+    let mut out: Vec<Finding> = check
+        .missing
+        .into_iter()
+        .map(|m| {
+            let via = if m.needed_by == path {
+                String::new()
+            } else {
+                format!(" (needed by {})", m.needed_by)
+            };
+            let newest = match &m.newest {
+                Some(n) => format!("the newest it defines is {n}"),
+                None => "it defines no version of that family".to_string(),
+            };
+            Finding::new(
+                Rule::MissingSymbolVersion,
+                Severity::Error,
+                format!(
+                    "{path} needs symbol version {} of {}{via}, but the image's {} ({}) does not define it ({newest}): the container fails with `version '{}' not found`",
+                    m.version, m.lib_name, m.lib_name, m.lib_path, m.version
+                ),
+            )
+            .path(path)
+            .hint(format!(
+                "build the program on the base image's release (or for an older {}), or use a base image whose {} defines {}",
+                m.lib_name, m.lib_name, m.version
+            ))
+        })
+        .collect();
+    if !check.unread.is_empty() {
+        out.push(Finding::note(format!(
+            "symbol versions not checked for {}: its version tables lie outside the bytes kept per file (the `versions` budget) or could not be read",
+            check.unread.join(", ")
+        )));
+    }
+    out
 }
 
 /// `missing-loader` or `libc-mismatch` for what runs.
