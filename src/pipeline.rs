@@ -209,6 +209,10 @@ fn judge_plan(
             .target
             .as_ref()
             .filter(|_| selection.judged_against_target()),
+        host: opts
+            .host
+            .as_ref()
+            .filter(|_| opts.target.is_none() || selection.judged_against_target()),
         ignore: &opts.ignore,
         program: None,
     };
@@ -326,6 +330,7 @@ fn judge_rootfs(source: &Source, opts: &ScanOptions, program: Option<&str>) -> I
         env: &[],
         working_dir: None,
         target: opts.target.as_ref(),
+        host: opts.host.as_ref(),
         ignore: &opts.ignore,
         program,
     };

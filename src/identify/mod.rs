@@ -267,6 +267,14 @@ pub struct ElfInfo {
     /// Symbol versions defined (`DT_VERDEF`), the file's own base name excluded.
     #[serde(skip)]
     pub version_defs: Vec<String>,
+    /// The smallest `p_align` of the `PT_LOAD` segments, when there are any.
+    #[serde(skip)]
+    pub load_align: Option<u64>,
+    /// The largest page size (4, 16 or 64 KiB) every `PT_LOAD` fits: `p_align`
+    /// at least that and `p_offset ≡ p_vaddr` modulo it; 0 when not even
+    /// 4 KiB; `None` without load segments.
+    #[serde(skip)]
+    pub max_page: Option<u64>,
     /// A version table or one of its names lay outside the bytes kept (a cap),
     /// so version checks on this file are incomplete.
     #[serde(skip)]

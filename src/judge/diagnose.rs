@@ -5,6 +5,7 @@
 //! ARM variants and x86-64 ISA levels, and native modules of Python and Node
 //! packages.
 
+use crate::hosts::HostFacts;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::findings::{Rule, Severity};
@@ -39,6 +40,21 @@ pub fn compat(host: &Platform, bin: &Platform) -> Compat {
         (Arch::Arm, Arch::Arm, Some(have), Some(need)) => Compat::NewerVariant { need, have },
         _ => Compat::OtherArch,
     }
+}
+
+/// [`compat`] on the deploy target, knowing the host's facts: an arm64 host
+/// whose CPU and kernel run AArch32 also runs 32-bit ARM code up to v8.
+pub fn compat_on(host: Option<&HostFacts>, target: &Platform, bin: &Platform) -> Compat {
+    let aarch32 = host.and_then(|h| h.aarch32) == Some(true);
+    if aarch32
+        && target.os == bin.os
+        && target.arch == Arch::Arm64
+        && bin.arch == Arch::Arm
+        && bin.arm_level().is_none_or(|l| l <= 8)
+    {
+        return Compat::Runs;
+    }
+    compat(target, bin)
 }
 
 /// The platform a native file's code is for, with the ARM variant taken from
@@ -473,6 +489,28 @@ fn load_graph(fs: &MergedFs, path: &str, elf: &ElfInfo, env: &[String]) -> Loade
         out.objects.push((obj_path, obj));
     }
     out
+}
+
+/// Every object the loader maps for the program at `path` (the program
+/// first), as (path, ELF).
+pub fn loaded_objects(
+    fs: &MergedFs,
+    path: &str,
+    elf: &ElfInfo,
+    env: &[String],
+) -> Vec<(String, ElfInfo)> {
+    let mut g = load_graph(fs, path, elf, env);
+    if g.objects.is_empty() {
+        g.objects.push((path.to_string(), elf.clone()));
+    }
+    if let Some(i) = &elf.interpreter {
+        if let Some((real, ld)) = elf_at(fs, i) {
+            if !g.objects.iter().any(|(p, _)| *p == real) {
+                g.objects.push((real, ld.clone()));
+            }
+        }
+    }
+    g.objects
 }
 
 /// A symbol version an object needs that the library the loader finds does

@@ -337,6 +337,8 @@ mod tests {
             version_needs: vec![],
             version_defs: vec![],
             versions_unread: false,
+            load_align: None,
+            max_page: None,
             damaged: false,
         }))
     }

@@ -11,6 +11,8 @@
 //!   snapshot in `tests/snapshots/`.
 //! - `hostile`: broken and hostile inputs, one module per kind of damage, and
 //!   the caps of `Limits` through the library.
+//! - `hosts`: `--host`, `--page-size`, `archscan hosts`, the page-size rule
+//!   and 32-bit ARM on hosts with and without AArch32.
 //! - `versions`: symbol versions (`missing-symbol-version`) on real Debian
 //!   bytes, from a file and from a stream.
 //!
@@ -21,4 +23,5 @@ mod support;
 mod cli;
 mod fixtures;
 mod hostile;
+mod hosts;
 mod versions;

@@ -77,6 +77,8 @@ pub fn parse(b: &dyn FileBytes, limits: &IdentLimits) -> Option<ElfInfo> {
     ehdr.resolve_extended_numbering(&mut cx);
     let phdrs = ehdr.program_headers(&mut cx);
     let loads = header::loads(&phdrs);
+    info.load_align = loads.iter().map(|p| p.align).min();
+    info.max_page = header::max_page(&loads);
     info.interpreter = dynamic::interpreter(&mut cx, &phdrs);
     let dynamic = Dynamic::read(&mut cx, rd, &phdrs);
     let sections = Sections::read(&mut cx, &ehdr);
@@ -119,6 +121,8 @@ fn header_info(ehdr: &Ehdr) -> ElfInfo {
         version_needs: Vec::new(),
         version_defs: Vec::new(),
         versions_unread: false,
+        load_align: None,
+        max_page: None,
         damaged: false,
     }
 }

@@ -25,6 +25,58 @@ pub fn what_runs(s: &Subject<'_>, r: &Runs<'_>, libcs: &BTreeSet<&'static str>) 
     }
 }
 
+/// `page-size`: what runs, its loader and the libraries it loads, against
+/// the host's page size (when known).
+pub fn page_size(s: &Subject<'_>, r: &Runs<'_>) -> Vec<Finding> {
+    let (Some(host), Ident::Elf(elf)) = (s.host, r.ident) else {
+        return Vec::new();
+    };
+    // Code the target cannot run at all is target-mismatch, not a page matter.
+    let runs = |t| {
+        diagnose::code_platform(r.ident)
+            .is_some_and(|b| matches!(diagnose::compat_on(s.host, t, &b), diagnose::Compat::Runs))
+    };
+    if s.target.is_some_and(|t| !runs(t)) {
+        return Vec::new();
+    }
+    let Some(page) = host.page_size else {
+        return vec![Finding::note(format!(
+            "page size of {} unknown: the page-size check is skipped (give --page-size)",
+            host.label()
+        ))];
+    };
+    diagnose::loaded_objects(s.fs, r.path, elf, s.env)
+        .into_iter()
+        .filter(|(_, o)| o.max_page.is_some_and(|m| m < page))
+        .map(|(p, o)| {
+            let what = if p == r.path {
+                String::new()
+            } else {
+                format!(" (loaded by {})", r.path)
+            };
+            with_layer(
+                s,
+                Finding::new(
+                    Rule::PageSize,
+                    Severity::Error,
+                    format!(
+                        "{p}{what} is laid out for {} KiB pages (smallest PT_LOAD p_align {:#x}) but {} runs a {} KiB-page kernel: exec fails with `ELF load command address/offset not page-aligned` (or the loader refuses it)",
+                        o.max_page.unwrap_or(0) / 1024,
+                        o.load_align.unwrap_or(0),
+                        host.label(),
+                        page / 1024
+                    ),
+                )
+                .path(r.path)
+                .hint(format!(
+                    "relink {p} with `-z max-page-size=65536` (runs on 4, 16 and 64 KiB kernels), or run a 4 KiB-page kernel on the host"
+                )),
+                Some(r.at),
+            )
+        })
+        .collect()
+}
+
 /// `missing-symbol-version`: every symbol version that what runs, or a
 /// library it loads, needs and the library the loader finds does not define;
 /// a note naming the objects whose version tables were not read (a cap), so
