@@ -114,6 +114,11 @@ pub struct Cli {
     /// The host kernel's page size (completes or overrides --host's).
     #[arg(long, value_enum, value_name = "SIZE")]
     pub page_size: Option<PageSizeArg>,
+
+    /// The host kernel's version, e.g. 5.10 (checked against the C
+    /// library's ABI tag).
+    #[arg(long, value_name = "X.Y", value_parser = parse_kernel)]
+    pub kernel: Option<(u32, u32)>,
     // --- end of host profiles ---
     /// Only judge images whose name or a tag contains this.
     #[arg(long, value_name = "NAME")]
@@ -232,7 +237,11 @@ impl Cli {
             .platform
             .clone()
             .or_else(|| profile.and_then(|p| Platform::parse(p.platform).ok()));
-        let facts = (profile.is_some() || page.is_some()).then(|| HostFacts::new(profile, page));
+        let facts = (profile.is_some() || page.is_some() || self.kernel.is_some()).then(|| {
+            let mut f = HostFacts::new(profile, page);
+            f.kernel = self.kernel;
+            f
+        });
         Ok((target, facts))
     }
 
@@ -263,6 +272,17 @@ pub fn rules_list() -> String {
     }
     out.push_str("\n`archscan explain RULE` says why a rule's problem fails at exec, how it is detected and how to fix it.\n");
     out
+}
+
+/// `--kernel X.Y` (a patch level is accepted and ignored).
+fn parse_kernel(s: &str) -> Result<(u32, u32), String> {
+    let mut it = s.split('.');
+    let major = it.next().and_then(|v| v.parse().ok());
+    let minor = it.next().and_then(|v| v.parse().ok());
+    match (major, minor) {
+        (Some(a), Some(b)) => Ok((a, b)),
+        _ => Err(format!("{s}: expected a kernel version X.Y, e.g. 5.10")),
+    }
 }
 
 /// A kernel page size.

@@ -120,7 +120,7 @@ pub const PROFILES: &[Profile] = &[
     Profile {
         name: "x86-64-v2",
         summary: "any x86-64 CPU at microarchitecture level v2 (SSE4.2, POPCNT)",
-        platform: "linux/amd64",
+        platform: "linux/amd64/v2",
         cpu: known("x86-64-v2", "x86-64 psABI, microarchitecture levels"),
         page_size: known(4096, "x86-64 Linux has 4 KiB base pages only"),
         aarch32: unknown("not an ARM host"),
@@ -128,7 +128,7 @@ pub const PROFILES: &[Profile] = &[
     Profile {
         name: "x86-64-v3",
         summary: "any x86-64 CPU at microarchitecture level v3 (AVX2, BMI2, FMA)",
-        platform: "linux/amd64",
+        platform: "linux/amd64/v3",
         cpu: known("x86-64-v3", "x86-64 psABI, microarchitecture levels"),
         page_size: known(4096, "x86-64 Linux has 4 KiB base pages only"),
         aarch32: unknown("not an ARM host"),
@@ -152,6 +152,9 @@ pub struct HostFacts {
     pub aarch32: Option<bool>,
     /// Why a 32-bit ARM program does not run (the source of the fact).
     pub aarch32_source: Option<&'static str>,
+    /// The host's kernel version (`--kernel X.Y`): an OS fact, never a
+    /// profile's.
+    pub kernel: Option<(u32, u32)>,
 }
 
 impl HostFacts {
@@ -170,6 +173,7 @@ impl HostFacts {
             page_size: page,
             aarch32,
             aarch32_source: source,
+            kernel: None,
         }
     }
 

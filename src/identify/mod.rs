@@ -275,6 +275,10 @@ pub struct ElfInfo {
     /// 4 KiB; `None` without load segments.
     #[serde(skip)]
     pub max_page: Option<u64>,
+    /// Linux only: the oldest kernel the GNU ABI tag (`NT_GNU_ABI_TAG`) says
+    /// the code needs, as (major, minor, patch).
+    #[serde(skip)]
+    pub abi_kernel: Option<[u32; 3]>,
     /// A version table or one of its names lay outside the bytes kept (a cap),
     /// so version checks on this file are incomplete.
     #[serde(skip)]

@@ -339,6 +339,7 @@ mod tests {
             versions_unread: false,
             load_align: None,
             max_page: None,
+            abi_kernel: None,
             damaged: false,
         }))
     }

@@ -168,3 +168,42 @@ fn host_implies_its_platform() {
     ]);
     assert_eq!(r.code, 0, "{}", r.all());
 }
+
+#[test]
+fn kernel_older_than_glibc_abi_tag() {
+    // Debian 12's glibc and hello carry NT_GNU_ABI_TAG Linux 3.2.0.
+    snapshot(
+        "kernel_too_old_amd64_ok",
+        &["fixtures/amd64-ok.tar", "--kernel", "3.1"],
+        1,
+    );
+    for k in ["3.2", "6.1.0"] {
+        let r = run(&["fixtures/amd64-ok.tar", "--kernel", k, "--format", "json"]);
+        assert_eq!(r.code, 0, "{k}: {}", r.all());
+        assert!(r.rules().is_empty(), "{k}: {}", r.all());
+    }
+    let r = run(&["fixtures/amd64-ok.tar", "--kernel", "six"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+}
+
+#[test]
+fn x86_64_level_hosts_check_isa_level() {
+    let r = run(&[
+        "fixtures/isa-level-v3.tar",
+        "--host",
+        "x86-64-v2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(r.rules(), vec!["isa-level".to_string()]);
+    let r = run(&[
+        "fixtures/isa-level-v3.tar",
+        "--host",
+        "x86-64-v3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.rules().is_empty(), "{}", r.all());
+}

@@ -123,6 +123,7 @@ fn header_info(ehdr: &Ehdr) -> ElfInfo {
         versions_unread: false,
         load_align: None,
         max_page: None,
+        abi_kernel: None,
         damaged: false,
     }
 }
@@ -137,6 +138,7 @@ fn conclude(info: &mut ElfInfo, notes: NoteFacts) {
         .and_then(go::isa_level)
         .filter(|_| info.machine == EM_X86_64);
     info.isa_level = notes.isa_level.max(go_level);
+    info.abi_kernel = notes.kernel;
     if info.machine == EM_ARM && info.arm_variant.is_none() {
         info.arm_variant = go.and_then(go::arm_variant);
     }

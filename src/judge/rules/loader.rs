@@ -40,6 +40,9 @@ pub fn page_size(s: &Subject<'_>, r: &Runs<'_>) -> Vec<Finding> {
         return Vec::new();
     }
     let Some(page) = host.page_size else {
+        if host.name.is_none() {
+            return Vec::new();
+        }
         return vec![Finding::note(format!(
             "page size of {} unknown: the page-size check is skipped (give --page-size)",
             host.label()
@@ -73,6 +76,47 @@ pub fn page_size(s: &Subject<'_>, r: &Runs<'_>) -> Vec<Finding> {
                 )),
                 Some(r.at),
             )
+        })
+        .collect()
+}
+
+/// `kernel-too-old`: the ABI tag of what runs (static) or of the objects it
+/// loads (dynamic: the loader and the C library carry it) against
+/// `--kernel`.
+pub fn kernel_too_old(s: &Subject<'_>, r: &Runs<'_>) -> Vec<Finding> {
+    let (Some(have), Ident::Elf(elf)) = (s.host.and_then(|h| h.kernel), r.ident) else {
+        return Vec::new();
+    };
+    let objects = if elf.is_static() {
+        vec![(r.path.to_string(), (**elf).clone())]
+    } else {
+        diagnose::loaded_objects(s.fs, r.path, elf, s.env)
+    };
+    objects
+        .into_iter()
+        .filter_map(|(p, o)| {
+            let [a, b, c] = o.abi_kernel?;
+            ((a, b) > have).then(|| {
+                let what = if p == r.path {
+                    String::new()
+                } else {
+                    format!(" (loaded by {})", r.path)
+                };
+                with_layer(
+                    s,
+                    Finding::new(
+                        Rule::KernelTooOld,
+                        Severity::Error,
+                        format!(
+                            "{p}{what} needs Linux {a}.{b}.{c} or newer (its GNU ABI tag) and the host runs {}.{}: the container stops with `FATAL: kernel too old`",
+                            have.0, have.1
+                        ),
+                    )
+                    .path(r.path)
+                    .hint("use a base image whose C library supports the host's kernel, or upgrade the host's kernel"),
+                    Some(r.at),
+                )
+            })
         })
         .collect()
 }
