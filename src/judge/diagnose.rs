@@ -513,6 +513,44 @@ pub fn loaded_objects(
     g.objects
 }
 
+/// CA bundles at the paths Go's crypto/x509 and the distributions use.
+const CA_FILES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/tls/cacert.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+    "/usr/lib/ssl/cert.pem",
+];
+/// Directories of hashed certificates.
+const CA_DIRS: &[&str] = &["/etc/ssl/certs", "/etc/pki/tls/certs"];
+
+/// Does the image have a CA bundle (a file at a usual path, or a certificate
+/// directory with something in it)?
+pub fn has_ca_bundle(fs: &MergedFs) -> bool {
+    if CA_FILES.iter().any(|p| exists(fs, p)) {
+        return true;
+    }
+    fs.iter()
+        .any(|(p, _)| CA_DIRS.contains(&paths::parent(p)) && exists(fs, p))
+}
+
+/// The TLS library an object links, by `DT_NEEDED` name, if any.
+pub fn tls_library(elf: &ElfInfo) -> Option<&str> {
+    const TLS: &[&str] = &[
+        "libssl.so",
+        "libgnutls.so",
+        "libnss3.so",
+        "libmbedtls.so",
+        "libwolfssl.so",
+    ];
+    elf.needed
+        .iter()
+        .find(|n| TLS.iter().any(|t| n.starts_with(t)))
+        .map(String::as_str)
+}
+
 /// A symbol version an object needs that the library the loader finds does
 /// not define.
 pub struct MissingVersion {

@@ -135,6 +135,7 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
         findings.extend(rules::loader::what_runs(s, r, &libcs));
         findings.extend(rules::loader::page_size(s, r));
         findings.extend(rules::loader::kernel_too_old(s, r));
+        findings.extend(rules::loader::no_ca_certificates(s, r));
     }
     let majority = majority_platform(&natives, s.declared.map(|d| &d.os));
     let real_platform = real_platform(s, &command, &natives, majority.as_ref());

@@ -13,6 +13,7 @@
 //!   the caps of `Limits` through the library.
 //! - `hosts`: `--host`, `--page-size`, `archscan hosts`, the page-size rule
 //!   and 32-bit ARM on hosts with and without AArch32.
+//! - `tls`: `no-ca-certificates` on real Debian bytes and its twin.
 //! - `versions`: symbol versions (`missing-symbol-version`) on real Debian
 //!   bytes, from a file and from a stream.
 //!
@@ -24,4 +25,5 @@ mod cli;
 mod fixtures;
 mod hostile;
 mod hosts;
+mod tls;
 mod versions;

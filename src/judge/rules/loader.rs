@@ -121,6 +121,47 @@ pub fn kernel_too_old(s: &Subject<'_>, r: &Runs<'_>) -> Vec<Finding> {
         .collect()
 }
 
+/// `no-ca-certificates`: what runs links a TLS library (itself or through a
+/// library it loads) and the image has no CA bundle nor `SSL_CERT_FILE`.
+pub fn no_ca_certificates(s: &Subject<'_>, r: &Runs<'_>) -> Option<Finding> {
+    let Ident::Elf(elf) = r.ident else {
+        return None;
+    };
+    if elf.is_static()
+        || s.env
+            .iter()
+            .any(|e| e.starts_with("SSL_CERT_FILE=") || e.starts_with("SSL_CERT_DIR="))
+    {
+        return None;
+    }
+    let objects = diagnose::loaded_objects(s.fs, r.path, elf, s.env);
+    let (by, lib) = objects
+        .iter()
+        .find_map(|(p, o)| diagnose::tls_library(o).map(|l| (p.clone(), l.to_string())))?;
+    if diagnose::has_ca_bundle(s.fs) {
+        return None;
+    }
+    let via = if by == r.path {
+        String::new()
+    } else {
+        format!(" (through {by})")
+    };
+    Some(with_layer(
+        s,
+        Finding::new(
+            Rule::NoCaCertificates,
+            Severity::Warning,
+            format!(
+                "{} links {lib}{via}, a TLS library, but the image has no CA bundle (none of /etc/ssl/certs/ca-certificates.crt, /etc/pki/tls/certs/ca-bundle.crt, /etc/ssl/cert.pem…, no SSL_CERT_FILE): its TLS connections fail with `certificate verify failed`",
+                r.path
+            ),
+        )
+        .path(r.path)
+        .hint("install ca-certificates in the final stage (`apt-get install ca-certificates`, `apk add ca-certificates`) or copy /etc/ssl/certs/ca-certificates.crt from the build stage"),
+        Some(r.at),
+    ))
+}
+
 /// `missing-symbol-version`: every symbol version that what runs, or a
 /// library it loads, needs and the library the loader finds does not define;
 /// a note naming the objects whose version tables were not read (a cap), so
