@@ -120,6 +120,13 @@ pub struct Cli {
     #[arg(long, value_name = "X.Y", value_parser = parse_kernel)]
     pub kernel: Option<(u32, u32)>,
     // --- end of host profiles ---
+
+    // --- users (issue 12) ---
+    /// Judge as if the container runs as this user instead of the config's
+    /// User: UID[:GID] as Kubernetes runAsUser/runAsGroup set it, or a name.
+    #[arg(long, value_name = "UID[:GID]")]
+    pub user: Option<String>,
+    // --- end of users ---
     /// Only judge images whose name or a tag contains this.
     #[arg(long, value_name = "NAME")]
     pub image: Option<String>,
@@ -214,6 +221,7 @@ impl Cli {
         Ok(ScanOptions {
             target,
             host,
+            user: self.user.clone(),
             image: self.image.clone(),
             entrypoint: self.entrypoint.clone(),
             cmd: self.cmd.clone(),

@@ -49,6 +49,9 @@ pub struct ScanOptions {
     pub target: Option<Platform>,
     /// The host's facts (`--host`, `--page-size`): page size, AArch32.
     pub host: Option<hosts::HostFacts>,
+    /// Runs as this user instead of the config's `User` (`--user UID[:GID]`,
+    /// as Kubernetes `runAsUser`/`runAsGroup`).
+    pub user: Option<String>,
     /// Judge only images whose name or a ref contains this (`--image`).
     pub image: Option<String>,
     /// Replaces the image's Entrypoint (as Kubernetes `command` does; Cmd is

@@ -213,6 +213,7 @@ fn judge_plan(
             .host
             .as_ref()
             .filter(|_| opts.target.is_none() || selection.judged_against_target()),
+        user: opts.user.as_deref().or(plan.config.user.as_deref()),
         ignore: &opts.ignore,
         program: None,
     };
@@ -331,6 +332,7 @@ fn judge_rootfs(source: &Source, opts: &ScanOptions, program: Option<&str>) -> I
         working_dir: None,
         target: opts.target.as_ref(),
         host: opts.host.as_ref(),
+        user: opts.user.as_deref(),
         ignore: &opts.ignore,
         program,
     };

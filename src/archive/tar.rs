@@ -33,6 +33,8 @@ pub struct Entry {
     pub link: Option<Vec<u8>>,
     pub kind: EntryKind,
     pub mode: u32,
+    /// Owner (uid, gid) from the header's numeric fields (0 when unreadable).
+    pub owner: (u32, u32),
     pub size: u64,
     /// Offset of the body within the input.
     pub offset: u64,
@@ -477,6 +479,18 @@ fn entry_of(
         path,
         kind,
         mode: header.mode().unwrap_or(0o644),
+        owner: (
+            header
+                .uid()
+                .ok()
+                .and_then(|u| u32::try_from(u).ok())
+                .unwrap_or(0),
+            header
+                .gid()
+                .ok()
+                .and_then(|g| u32::try_from(g).ok())
+                .unwrap_or(0),
+        ),
         size,
         offset,
     }

@@ -360,6 +360,7 @@ mod tests {
                     path: p.into(),
                     kind,
                     mode,
+                    owner: (0, 0),
                     size: 1,
                     ident: ident.map(Box::new),
                     content: None,

@@ -49,6 +49,8 @@ pub struct Subject<'a> {
     pub target: Option<&'a Platform>,
     /// The host's facts (`--host`, `--page-size`), when given.
     pub host: Option<&'a crate::hosts::HostFacts>,
+    /// The user the container runs as (`--user`, else the config's `User`).
+    pub user: Option<&'a str>,
     /// Native files matching these are not judged (`--ignore`); what runs
     /// is always judged.
     pub ignore: &'a [globset::GlobMatcher],
@@ -137,6 +139,11 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
         findings.extend(rules::loader::kernel_too_old(s, r));
         findings.extend(rules::loader::no_ca_certificates(s, r));
     }
+    let workdir = s
+        .working_dir
+        .filter(|w| !w.is_empty())
+        .map(|w| paths::join_normalised("/", w));
+    findings.extend(rules::users::check(s, &command.runs, workdir.as_deref()));
     let majority = majority_platform(&natives, s.declared.map(|d| &d.os));
     let real_platform = real_platform(s, &command, &natives, majority.as_ref());
     if command.runs.is_empty() && command.resolution.is_none() && !natives.is_empty() {

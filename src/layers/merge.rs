@@ -230,6 +230,7 @@ mod tests {
                     path: (*p).into(),
                     kind: k.clone(),
                     mode: 0o755,
+                    owner: (0, 0),
                     size: 0,
                     ident: None,
                     content: None,

@@ -14,6 +14,7 @@
 //! - `hosts`: `--host`, `--page-size`, `archscan hosts`, the page-size rule
 //!   and 32-bit ARM on hosts with and without AArch32.
 //! - `tls`: `no-ca-certificates` on real Debian bytes and its twin.
+//! - `users`: `user-cannot-exec` and `user-not-found` on real bytes, `--user`.
 //! - `versions`: symbol versions (`missing-symbol-version`) on real Debian
 //!   bytes, from a file and from a stream.
 //!
@@ -26,4 +27,5 @@ mod fixtures;
 mod hostile;
 mod hosts;
 mod tls;
+mod users;
 mod versions;
