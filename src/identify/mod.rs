@@ -313,7 +313,8 @@ impl ElfInfo {
 pub struct VersionNeed {
     /// `vn_file`: the library's `DT_SONAME` as linked (`libc.so.6`).
     pub file: String,
-    /// `vna_name` of each version needed (`GLIBC_2.34`).
+    /// `vna_name` of each version needed (`GLIBC_2.34`); weak needs, which
+    /// the loader only warns about, are left out.
     pub versions: Vec<String>,
 }
 

@@ -597,6 +597,11 @@ pub fn missing_versions(fs: &MergedFs, path: &str, elf: &ElfInfo, env: &[String]
                 unread.insert(lib_path.clone());
                 continue;
             }
+            // A library without version definitions: glibc's loader only
+            // warns (`no version information available`).
+            if lib.version_defs.is_empty() {
+                continue;
+            }
             for v in &need.versions {
                 if !lib.version_defs.contains(v) {
                     out.missing.push(MissingVersion {

@@ -19,6 +19,8 @@ use crate::identify::VersionNeed;
 
 /// `vd_flags` bit of the definition that names the file itself.
 const VER_FLG_BASE: u16 = 1;
+/// `vna_flags` bit of a weak version need.
+const VER_FLG_WEAK: u16 = 2;
 /// Longest version or file name read.
 const NAME_MAX: usize = 256;
 
@@ -123,9 +125,16 @@ pub(super) fn read(
                 let Some(e) = entry(cx, &mut out, x, 16) else {
                     break;
                 };
-                let (n, nx) = (rd.u32(e, 8).unwrap_or(0), rd.u32(e, 12).unwrap_or(0));
-                if let Some(v) = name(cx, &mut out, n) {
-                    versions.push(v);
+                let (flags, n, nx) = (
+                    rd.u16(e, 4).unwrap_or(0),
+                    rd.u32(e, 8).unwrap_or(0),
+                    rd.u32(e, 12).unwrap_or(0),
+                );
+                // A weak need (VER_FLG_WEAK) the loader only warns about.
+                if flags & VER_FLG_WEAK == 0 {
+                    if let Some(v) = name(cx, &mut out, n) {
+                        versions.push(v);
+                    }
                 }
                 if nx == 0 {
                     break;
@@ -231,5 +240,42 @@ mod tests {
         };
         let s = streamed(&d, &limits);
         assert!(s.versions_unread, "tables past the head must be reported");
+    }
+}
+
+#[cfg(test)]
+mod hostile {
+    use crate::identify::elf::synth::real;
+    use crate::identify::{identify, IdentLimits};
+
+    /// Every byte of a real program's `.gnu.version_r` and `.gnu.version_d`
+    /// set to hostile values: the parse never panics and stays bounded.
+    #[test]
+    fn damaged_version_tables_do_not_panic() {
+        let Some(d) = real("/bin/true") else { return };
+        let Ok(g) = goblin::elf::Elf::parse(&d) else {
+            return;
+        };
+        let ranges: Vec<(usize, usize)> = g
+            .section_headers
+            .iter()
+            .filter(|s| {
+                matches!(
+                    g.shdr_strtab.get_at(s.sh_name),
+                    Some(".gnu.version_r" | ".gnu.version_d")
+                )
+            })
+            .map(|s| (s.sh_offset as usize, s.sh_size as usize))
+            .collect();
+        assert!(!ranges.is_empty());
+        for (off, len) in ranges {
+            for at in off..off + len {
+                for v in [0u8, 0xff, 0x7f, 0x10] {
+                    let mut m = d.clone();
+                    m[at] = v;
+                    let _ = identify(&m.as_slice(), true, &IdentLimits::default());
+                }
+            }
+        }
     }
 }
