@@ -349,7 +349,7 @@ pub static DEFS: &[RuleDef] = &[
         rule: Rule::PageSize,
         id: "page-size",
         level: Severity::Error,
-        severity: "error",
+        severity: "error for what runs and what it loads, else warning",
         summary: "A program or library is laid out for smaller pages than the host kernel uses",
         fires_when: "with `--host` or `--page-size`: a `PT_LOAD` segment of what runs, its loader or a library it loads has `p_align` below the host kernel's page size, or `p_offset` and `p_vaddr` that differ modulo it",
         why: "The kernel and the dynamic loader map each load segment in whole pages; a segment aligned for 4 KiB pages cannot be mapped by a 16 KiB (Raspberry Pi 5, Asahi) or 64 KiB kernel: exec fails (`ELF load command address/offset not page-aligned`) or the loader refuses the library.",

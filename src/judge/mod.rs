@@ -144,6 +144,11 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
         .filter(|w| !w.is_empty())
         .map(|w| paths::join_normalised("/", w));
     findings.extend(rules::users::check(s, &command.runs, workdir.as_deref()));
+    findings.extend(rules::loader::page_size_elsewhere(
+        s,
+        &natives,
+        &command.runs,
+    ));
     let majority = majority_platform(&natives, s.declared.map(|d| &d.os));
     let real_platform = real_platform(s, &command, &natives, majority.as_ref());
     if command.runs.is_empty() && command.resolution.is_none() && !natives.is_empty() {

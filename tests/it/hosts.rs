@@ -207,3 +207,21 @@ fn x86_64_level_hosts_check_isa_level() {
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.rules().is_empty(), "{}", r.all());
 }
+
+#[test]
+fn a_4k_file_that_does_not_run_is_a_warning() {
+    // libc.so.6 runs (Debian's, 64 KiB-aligned); the 4 KiB hello only sits there.
+    let r = run(&[
+        "fixtures/arm64-4k-pages.tar",
+        "--host",
+        "rpi5",
+        "--format",
+        "json",
+        "--entrypoint",
+        "/lib/aarch64-linux-gnu/libc.so.6",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(r.rules(), vec!["page-size".to_string()], "{}", r.all());
+    assert!(r.stdout.contains("\"warning\""), "{}", r.all());
+    assert!(r.stdout.contains("/usr/bin/hello"), "{}", r.all());
+}

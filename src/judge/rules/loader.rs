@@ -80,6 +80,60 @@ pub fn page_size(s: &Subject<'_>, r: &Runs<'_>) -> Vec<Finding> {
         .collect()
 }
 
+/// `page-size` for the native files that neither run nor are loaded by what
+/// runs: one warning naming the first and how many more do not fit the
+/// host's page size (noise directories left out).
+pub fn page_size_elsewhere(
+    s: &Subject<'_>,
+    natives: &[super::super::Native<'_>],
+    runs: &[Runs<'_>],
+) -> Option<Finding> {
+    let page = s.host?.page_size?;
+    let target = s.target?;
+    let mut covered = std::collections::BTreeSet::new();
+    for r in runs {
+        if let Ident::Elf(e) = r.ident {
+            covered.extend(
+                diagnose::loaded_objects(s.fs, r.path, e, s.env)
+                    .into_iter()
+                    .map(|(p, _)| p),
+            );
+        }
+    }
+    let misfits: Vec<&super::super::Native<'_>> = natives
+        .iter()
+        .filter(|n| !covered.contains(n.path) && diagnose::noise_category(n.path).is_none())
+        .filter(|n| match n.ident {
+            Ident::Elf(e) => {
+                e.platform().arch == target.arch && e.max_page.is_some_and(|m| m < page)
+            }
+            _ => false,
+        })
+        .collect();
+    let first = misfits.first()?;
+    let more = if misfits.len() > 1 {
+        format!(" (and {} more native files)", misfits.len() - 1)
+    } else {
+        String::new()
+    };
+    Some(with_layer(
+        s,
+        Finding::new(
+            Rule::PageSize,
+            Severity::Warning,
+            format!(
+                "{}{more} is laid out for pages smaller than the {} KiB of {}: it fails to exec or load there if it is ever used",
+                first.path,
+                page / 1024,
+                s.host.map(|h| h.label()).unwrap_or_default()
+            ),
+        )
+        .path(first.path)
+        .hint("relink with `-z max-page-size=65536`, or remove the files if unused"),
+        Some(first.at),
+    ))
+}
+
 /// `kernel-too-old`: the ABI tag of what runs (static) or of the objects it
 /// loads (dynamic: the loader and the C library carry it) against
 /// `--kernel`.
