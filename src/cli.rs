@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use archscan::hosts::{self, HostFacts};
 use archscan::limits::Limits;
 use archscan::platform::Platform;
 use archscan::remote::{Lookup, RemoteOptions};
@@ -118,6 +119,29 @@ pub struct Cli {
     #[arg(long, value_name = "OS/ARCH[/VARIANT]", value_parser = Platform::parse_target)]
     pub platform: Option<Platform>,
 
+    // --- host profiles (issue 12) ---
+    /// Judge against a named host (`archscan hosts` lists them): implies its
+    /// platform (unless --platform is given) and adds its checks — kernel
+    /// page size, 32-bit ARM support.
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+
+    /// The host kernel's page size (completes or overrides --host's).
+    #[arg(long, value_enum, value_name = "SIZE")]
+    pub page_size: Option<PageSizeArg>,
+
+    /// The host kernel's version, e.g. 5.10 (checked against the C
+    /// library's ABI tag).
+    #[arg(long, value_name = "X.Y", value_parser = parse_kernel)]
+    pub kernel: Option<(u32, u32)>,
+    // --- end of host profiles ---
+
+    // --- users (issue 12) ---
+    /// Judge as if the container runs as this user instead of the config's
+    /// User: UID[:GID] as Kubernetes runAsUser/runAsGroup set it, or a name.
+    #[arg(long, value_name = "UID[:GID]")]
+    pub user: Option<String>,
+    // --- end of users ---
     /// Only judge images whose name or a tag contains this.
     #[arg(long, value_name = "NAME")]
     pub image: Option<String>,
@@ -232,6 +256,8 @@ pub enum Command {
     Man,
     /// List every rule: id, default severity, what it catches.
     Rules,
+    /// List the host profiles `--host` knows, with each fact's source.
+    Hosts,
     /// Explain a rule: why it fails at exec, how it is detected, how to fix it.
     Explain {
         /// A rule id, as `archscan rules` lists them (e.g. arch-mismatch).
@@ -264,8 +290,11 @@ impl Cli {
                     .map_err(|e| format!("--ignore {g}: {e}"))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let (target, host) = self.host_options()?;
         Ok(ScanOptions {
-            target: self.platform.clone(),
+            target,
+            host,
+            user: self.user.clone(),
             image: self.image.clone(),
             entrypoint,
             cmd,
@@ -286,6 +315,26 @@ impl Cli {
                 ..RemoteOptions::default()
             },
         })
+    }
+
+    /// The target platform and the host's facts from --platform, --host and
+    /// --page-size; `Err` names an unknown host and the nearest ones.
+    fn host_options(&self) -> Result<(Option<Platform>, Option<HostFacts>), String> {
+        let profile = match &self.host {
+            Some(name) => Some(hosts::find(name).ok_or_else(|| unknown_host(name))?),
+            None => None,
+        };
+        let page = self.page_size.map(PageSizeArg::bytes);
+        let target = self
+            .platform
+            .clone()
+            .or_else(|| profile.and_then(|p| Platform::parse(p.platform).ok()));
+        let facts = (profile.is_some() || page.is_some() || self.kernel.is_some()).then(|| {
+            let mut f = HostFacts::new(profile, page);
+            f.kernel = self.kernel;
+            f
+        });
+        Ok((target, facts))
     }
 
     pub fn exit_policy(&self) -> ExitPolicy {
@@ -330,6 +379,99 @@ pub fn rules_list() -> String {
     }
     out.push_str("\n`archscan explain RULE` says why a rule's problem fails at exec, how it is detected and how to fix it.\n");
     out
+}
+
+/// `--kernel X.Y` (a patch level is accepted and ignored).
+fn parse_kernel(s: &str) -> Result<(u32, u32), String> {
+    let mut it = s.split('.');
+    let major = it.next().and_then(|v| v.parse().ok());
+    let minor = it.next().and_then(|v| v.parse().ok());
+    match (major, minor) {
+        (Some(a), Some(b)) => Ok((a, b)),
+        _ => Err(format!("{s}: expected a kernel version X.Y, e.g. 5.10")),
+    }
+}
+
+/// A kernel page size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PageSizeArg {
+    #[value(name = "4k")]
+    K4,
+    #[value(name = "16k")]
+    K16,
+    #[value(name = "64k")]
+    K64,
+}
+
+impl PageSizeArg {
+    fn bytes(self) -> u64 {
+        match self {
+            PageSizeArg::K4 => 4096,
+            PageSizeArg::K16 => 16384,
+            PageSizeArg::K64 => 65536,
+        }
+    }
+}
+
+/// `archscan hosts`: each profile, its facts and their sources.
+pub fn hosts_list() -> String {
+    let mut out = String::new();
+    let shown = |v: Option<String>| v.unwrap_or_else(|| "unknown".to_string());
+    for p in hosts::PROFILES {
+        out.push_str(&format!(
+            "{}  ({}) — {}
+",
+            p.name, p.platform, p.summary
+        ));
+        out.push_str(&format!(
+            "    cpu        {}
+                 source: {}
+",
+            shown(p.cpu.value.map(str::to_string)),
+            p.cpu.source
+        ));
+        out.push_str(&format!(
+            "    page size  {}
+                 source: {}
+",
+            shown(p.page_size.value.map(|b| format!("{} KiB", b / 1024))),
+            p.page_size.source
+        ));
+        out.push_str(&format!(
+            "    32-bit ARM {}
+                 source: {}
+",
+            shown(
+                p.aarch32
+                    .value
+                    .map(|b| if b { "runs" } else { "does not run" }.to_string())
+            ),
+            p.aarch32.source
+        ));
+    }
+    out.push_str("
+--page-size 4k|16k|64k completes or overrides a profile's page size (a 16k or 64k kernel has no 32-bit ARM support).
+");
+    out
+}
+
+/// The error for an unknown `--host`, naming the nearest profiles.
+pub fn unknown_host(name: &str) -> String {
+    let mut near: Vec<(usize, &str)> = hosts::PROFILES
+        .iter()
+        .map(|p| {
+            (
+                archscan::suggest::edit_distance(&name.to_ascii_lowercase(), p.name),
+                p.name,
+            )
+        })
+        .collect();
+    near.sort();
+    let names: Vec<&str> = near.iter().take(3).map(|(_, n)| *n).collect();
+    format!(
+        "--host {name}: unknown host; nearest: {} (`archscan hosts` lists them all)",
+        names.join(", ")
+    )
 }
 
 /// The error for `explain` of an unknown rule, naming the nearest ids.

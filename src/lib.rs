@@ -21,6 +21,7 @@ pub mod archive;
 pub mod digest;
 pub mod dockerfile;
 pub mod findings;
+pub mod hosts;
 pub mod identify;
 pub mod image;
 pub mod judge;
@@ -47,8 +48,13 @@ use platform::Platform;
 /// Resolved options of one run (the command line, turned into values).
 #[derive(Debug, Clone, Default)]
 pub struct ScanOptions {
-    /// The deploy target (`--platform`).
+    /// The deploy target (`--platform`, or the platform `--host` implies).
     pub target: Option<Platform>,
+    /// The host's facts (`--host`, `--page-size`): page size, AArch32.
+    pub host: Option<hosts::HostFacts>,
+    /// Runs as this user instead of the config's `User` (`--user UID[:GID]`,
+    /// as Kubernetes `runAsUser`/`runAsGroup`).
+    pub user: Option<String>,
     /// Judge only images whose name or a ref contains this (`--image`).
     pub image: Option<String>,
     /// Replaces the image's Entrypoint (as Kubernetes `command` does; Cmd is

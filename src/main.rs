@@ -225,6 +225,7 @@ fn helper(command: &Command) -> ExitCode {
             buf.extend_from_slice(cli::man_rules_section().as_bytes());
         }
         Command::Rules => buf.extend_from_slice(cli::rules_list().as_bytes()),
+        Command::Hosts => buf.extend_from_slice(cli::hosts_list().as_bytes()),
         Command::Explain { rule } => match archscan::rules::Rule::from_id(rule) {
             Some(r) => buf.extend_from_slice(r.def().explain().as_bytes()),
             None => {

@@ -304,6 +304,11 @@ fn judge_plan(
             .target
             .as_ref()
             .filter(|_| selection.judged_against_target()),
+        host: opts
+            .host
+            .as_ref()
+            .filter(|_| opts.target.is_none() || selection.judged_against_target()),
+        user: opts.user.as_deref().or(plan.config.user.as_deref()),
         ignore: &opts.ignore,
         program: None,
     };
@@ -422,6 +427,8 @@ fn judge_rootfs(source: &Source, opts: &ScanOptions, program: Option<&str>) -> I
         env: &[],
         working_dir: None,
         target: opts.target.as_ref(),
+        host: opts.host.as_ref(),
+        user: opts.user.as_deref(),
         ignore: &opts.ignore,
         program,
     };

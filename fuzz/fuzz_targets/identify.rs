@@ -39,6 +39,7 @@ fuzz_target!(|input: &[u8]| {
         extra: 256,
         shebang: 32,
         max_items: 4,
+        versions: 256,
     };
     let _ = identify(&data, exec, &tiny);
 });

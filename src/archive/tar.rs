@@ -33,6 +33,8 @@ pub struct Entry {
     pub link: Option<Vec<u8>>,
     pub kind: EntryKind,
     pub mode: u32,
+    /// Owner (uid, gid) from the header's numeric fields (0 when unreadable).
+    pub owner: (u32, u32),
     pub size: u64,
     /// Offset of the body within the input.
     pub offset: u64,
@@ -484,6 +486,22 @@ fn entry_of(
         path,
         kind,
         mode: header.mode().unwrap_or(0o644),
+        owner: (
+            p.as_ref().and_then(|p| p.uid).unwrap_or_else(|| {
+                header
+                    .uid()
+                    .ok()
+                    .and_then(|u| u32::try_from(u).ok())
+                    .unwrap_or(0)
+            }),
+            p.as_ref().and_then(|p| p.gid).unwrap_or_else(|| {
+                header
+                    .gid()
+                    .ok()
+                    .and_then(|g| u32::try_from(g).ok())
+                    .unwrap_or(0)
+            }),
+        ),
         size,
         offset,
     }
@@ -547,6 +565,8 @@ struct Pax {
     /// entry's extent is unknown, so the walk cannot go on (Go's
     /// archive/tar, which Docker uses, refuses the header too).
     bad_size: Option<Vec<u8>>,
+    uid: Option<u32>,
+    gid: Option<u32>,
 }
 
 impl Pax {
@@ -574,6 +594,12 @@ impl Pax {
                     b"size" => {
                         pax.size = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok());
                         pax.bad_size = pax.size.is_none().then(|| value.to_vec());
+                    }
+                    b"uid" => {
+                        pax.uid = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok())
+                    }
+                    b"gid" => {
+                        pax.gid = std::str::from_utf8(value).ok().and_then(|s| s.parse().ok())
                     }
                     _ => {}
                 }
@@ -627,6 +653,35 @@ pub(crate) mod tests {
         })
         .unwrap();
         out
+    }
+
+    #[test]
+    fn owner_from_header_and_pax() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_size(1);
+        h.set_mode(0o750);
+        h.set_uid(5);
+        h.set_gid(7);
+        h.set_cksum();
+        b.append_data(&mut h.clone(), "plain", &b"x"[..]).unwrap();
+        b.append_pax_extensions([("uid", &b"1000680000"[..]), ("gid", &b"0"[..])])
+            .unwrap();
+        b.append_data(&mut h, "openshift", &b"x"[..]).unwrap();
+        let data = b.into_inner().unwrap();
+        let mut owners = Vec::new();
+        walk(&mut SliceInput::new(&data), &Limits::default(), |e, _| {
+            owners.push((e.path_lossy(), e.owner));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            owners,
+            vec![
+                ("plain".to_string(), (5, 7)),
+                ("openshift".to_string(), (1_000_680_000, 0))
+            ]
+        );
     }
 
     #[test]

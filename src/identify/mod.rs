@@ -37,6 +37,10 @@ pub struct IdentLimits {
     pub shebang: usize,
     /// Most items (program headers, sections, fat slices, DT_NEEDED…) looked at.
     pub max_items: usize,
+    /// Bytes of a dynamic ELF's first load segment a streamed file keeps for
+    /// its symbol-version tables and their names (held while the file passes,
+    /// dropped once it is identified).
+    pub versions: usize,
 }
 
 impl Default for IdentLimits {
@@ -48,6 +52,7 @@ impl Default for IdentLimits {
             extra: 1024 * 1024,
             shebang: 4096,
             max_items: 4096,
+            versions: 1024 * 1024,
         }
     }
 }
@@ -256,6 +261,28 @@ pub struct ElfInfo {
     pub isa_level: Option<u8>,
     /// Go build info, when the binary is a Go program.
     pub go: Option<GoInfo>,
+    /// Symbol versions needed (`DT_VERNEED`), per library file.
+    #[serde(skip)]
+    pub version_needs: Vec<VersionNeed>,
+    /// Symbol versions defined (`DT_VERDEF`), the file's own base name excluded.
+    #[serde(skip)]
+    pub version_defs: Vec<String>,
+    /// The smallest `p_align` of the `PT_LOAD` segments, when there are any.
+    #[serde(skip)]
+    pub load_align: Option<u64>,
+    /// The largest page size (4, 16 or 64 KiB) every `PT_LOAD` fits: `p_align`
+    /// at least that and `p_offset ≡ p_vaddr` modulo it; 0 when not even
+    /// 4 KiB; `None` without load segments.
+    #[serde(skip)]
+    pub max_page: Option<u64>,
+    /// Linux only: the oldest kernel the GNU ABI tag (`NT_GNU_ABI_TAG`) says
+    /// the code needs, as (major, minor, patch).
+    #[serde(skip)]
+    pub abi_kernel: Option<[u32; 3]>,
+    /// A version table or one of its names lay outside the bytes kept (a cap),
+    /// so version checks on this file are incomplete.
+    #[serde(skip)]
+    pub versions_unread: bool,
     /// The file ended before the structures its header points at (truncated or
     /// damaged); what could be read is still reported.
     pub damaged: bool,
@@ -279,6 +306,16 @@ impl ElfInfo {
     pub fn is_static(&self) -> bool {
         self.interpreter.is_none()
     }
+}
+
+/// The symbol versions an object needs from one library file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionNeed {
+    /// `vn_file`: the library's `DT_SONAME` as linked (`libc.so.6`).
+    pub file: String,
+    /// `vna_name` of each version needed (`GLIBC_2.34`); weak needs, which
+    /// the loader only warns about, are left out.
+    pub versions: Vec<String>,
 }
 
 /// Go's embedded build information (`\xff Go buildinf:`).
@@ -390,6 +427,9 @@ pub struct Capture<'l> {
     /// `None` until the head is complete; then whether the file is a candidate.
     candidate: Option<bool>,
     extra_kept: usize,
+    /// The range kept for a dynamic ELF's symbol-version tables (its own
+    /// budget, `IdentLimits::versions`, apart from `extra`).
+    window: Option<(u64, u64)>,
     rounds: u32,
 }
 
@@ -404,6 +444,7 @@ impl<'l> Capture<'l> {
             tail_start: size.saturating_sub(limits.tail as u64),
             candidate: None,
             extra_kept: 0,
+            window: None,
             rounds: 0,
         }
     }
@@ -466,6 +507,9 @@ impl<'l> Capture<'l> {
             }
         };
         consider(self.tail_start, u64::MAX);
+        if let Some((a, b)) = self.window {
+            consider(a, b);
+        }
         for &(a, b) in &self.wanted {
             consider(a, b);
         }
@@ -484,7 +528,10 @@ impl<'l> Capture<'l> {
 
     fn keep(&mut self, bytes: &[u8]) {
         if self.pos >= self.limits.head as u64 {
-            if self.pos < self.tail_start {
+            let in_window = self
+                .window
+                .is_some_and(|(a, b)| self.pos >= a && self.pos < b);
+            if self.pos < self.tail_start && !in_window {
                 self.extra_kept += bytes.len();
             }
             if self.extra_kept > self.limits.extra {
@@ -501,6 +548,10 @@ impl<'l> Capture<'l> {
         let candidate = has_magic(first) || self.exec_bit;
         self.candidate = Some(candidate);
         if candidate {
+            let head = read_upto(&self.sparse, 0, self.limits.head).unwrap_or(&[]);
+            self.window = elf::versions_window(head, self.limits)
+                .map(|(a, b)| (a.max(self.pos), b))
+                .filter(|&(a, b)| a < b);
             self.refine();
         }
     }

@@ -31,6 +31,8 @@ pub struct ImageConfig {
     pub cmd: Option<Vec<String>>,
     pub env: Vec<String>,
     pub working_dir: Option<String>,
+    /// `User`: `name`, `uid`, `name:group` or `uid:gid` (empty: root).
+    pub user: Option<String>,
     /// `created_by` of each history entry that made a layer, in layer order.
     pub layer_history: Vec<Option<String>>,
     pub diff_ids: Vec<String>,
@@ -981,6 +983,7 @@ pub fn parse_config(v: &Value) -> Result<ImageConfig, PlanError> {
         c.cmd = json::opt_str_list(cc, "Cmd")?;
         c.env = json::opt_str_list(cc, "Env")?.unwrap_or_default();
         c.working_dir = json::opt_str(cc, "WorkingDir")?.map(str::to_string);
+        c.user = json::opt_str(cc, "User")?.map(str::to_string);
     }
     if let Some(rootfs) = json::field(v, "rootfs") {
         c.diff_ids = json::opt_str_list(rootfs, "diff_ids")?.unwrap_or_default();

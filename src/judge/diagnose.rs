@@ -5,6 +5,7 @@
 //! ARM variants and x86-64 ISA levels, and native modules of Python and Node
 //! packages.
 
+use crate::hosts::HostFacts;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::findings::{Rule, Severity};
@@ -39,6 +40,21 @@ pub fn compat(host: &Platform, bin: &Platform) -> Compat {
         (Arch::Arm, Arch::Arm, Some(have), Some(need)) => Compat::NewerVariant { need, have },
         _ => Compat::OtherArch,
     }
+}
+
+/// [`compat`] on the deploy target, knowing the host's facts: an arm64 host
+/// whose CPU and kernel run AArch32 also runs 32-bit ARM code up to v8.
+pub fn compat_on(host: Option<&HostFacts>, target: &Platform, bin: &Platform) -> Compat {
+    let aarch32 = host.and_then(|h| h.aarch32) == Some(true);
+    if aarch32
+        && target.os == bin.os
+        && target.arch == Arch::Arm64
+        && bin.arch == Arch::Arm
+        && bin.arm_level().is_none_or(|l| l <= 8)
+    {
+        return Compat::Runs;
+    }
+    compat(target, bin)
 }
 
 /// The platform a native file's code is for, with the ARM variant taken from
@@ -396,8 +412,26 @@ pub fn missing_libraries(
     elf: &ElfInfo,
     env: &[String],
 ) -> Vec<MissingLib> {
+    load_graph(fs, path, elf, env).missing
+}
+
+/// What the loader maps for one program: the objects it finds (the program
+/// first, the loader itself under its file name) and the names it does not.
+struct Loaded {
+    missing: Vec<MissingLib>,
+    /// Every object loaded, as (path, ELF), the program first.
+    objects: Vec<(String, ElfInfo)>,
+    /// The object each `DT_NEEDED` name (and the loader's file name) resolved to.
+    by_name: BTreeMap<String, (String, ElfInfo)>,
+}
+
+fn load_graph(fs: &MergedFs, path: &str, elf: &ElfInfo, env: &[String]) -> Loaded {
     const MAX_OBJECTS: usize = 512;
-    let mut out = Vec::new();
+    let mut out = Loaded {
+        missing: Vec::new(),
+        objects: Vec::new(),
+        by_name: BTreeMap::new(),
+    };
     if elf.interpreter.is_none() && elf.needed.is_empty() {
         return out;
     }
@@ -405,12 +439,14 @@ pub fn missing_libraries(
     let mut queue: VecDeque<(String, ElfInfo)> = VecDeque::from([(path.to_string(), elf.clone())]);
     // Names the loader itself provides.
     if let Some(i) = &elf.interpreter {
-        loaded.insert(paths::file_name(i).to_string(), ());
+        let name = paths::file_name(i).to_string();
+        if let Some((real, ld)) = elf_at(fs, i) {
+            out.by_name.insert(name.clone(), (real, ld.clone()));
+        }
+        loaded.insert(name, ());
     }
-    let mut visited = 0usize;
     while let Some((obj_path, obj)) = queue.pop_front() {
-        visited += 1;
-        if visited > MAX_OBJECTS {
+        if out.objects.len() >= MAX_OBJECTS {
             break;
         }
         let dirs = search_dirs(fs, &obj, &obj_path, env);
@@ -438,8 +474,11 @@ pub fn missing_libraries(
             }
             loaded.insert(name.clone(), ());
             match found {
-                Some(lib) => queue.push_back(lib),
-                None => out.push(MissingLib {
+                Some(lib) => {
+                    out.by_name.insert(name.clone(), lib.clone());
+                    queue.push_back(lib);
+                }
+                None => out.missing.push(MissingLib {
                     needed_by: obj_path.clone(),
                     name: name.clone(),
                     wrong_arch: wrong,
@@ -447,8 +486,159 @@ pub fn missing_libraries(
                 }),
             }
         }
+        out.objects.push((obj_path, obj));
     }
     out
+}
+
+/// Every object the loader maps for the program at `path` (the program
+/// first), as (path, ELF).
+pub fn loaded_objects(
+    fs: &MergedFs,
+    path: &str,
+    elf: &ElfInfo,
+    env: &[String],
+) -> Vec<(String, ElfInfo)> {
+    let mut g = load_graph(fs, path, elf, env);
+    if g.objects.is_empty() {
+        g.objects.push((path.to_string(), elf.clone()));
+    }
+    if let Some(i) = &elf.interpreter {
+        if let Some((real, ld)) = elf_at(fs, i) {
+            if !g.objects.iter().any(|(p, _)| *p == real) {
+                g.objects.push((real, ld.clone()));
+            }
+        }
+    }
+    g.objects
+}
+
+/// CA bundles at the paths Go's crypto/x509 and the distributions use.
+const CA_FILES: &[&str] = &[
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/tls/cacert.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+    "/usr/lib/ssl/cert.pem",
+];
+/// Directories of hashed certificates.
+const CA_DIRS: &[&str] = &["/etc/ssl/certs", "/etc/pki/tls/certs"];
+
+/// Does the image have a CA bundle (a file at a usual path, or a certificate
+/// directory with something in it)?
+pub fn has_ca_bundle(fs: &MergedFs) -> bool {
+    if CA_FILES.iter().any(|p| exists(fs, p)) {
+        return true;
+    }
+    fs.iter()
+        .any(|(p, _)| CA_DIRS.contains(&paths::parent(p)) && exists(fs, p))
+}
+
+/// The TLS library an object links, by `DT_NEEDED` name, if any.
+pub fn tls_library(elf: &ElfInfo) -> Option<&str> {
+    const TLS: &[&str] = &[
+        "libssl.so",
+        "libgnutls.so",
+        "libnss3.so",
+        "libmbedtls.so",
+        "libwolfssl.so",
+    ];
+    elf.needed
+        .iter()
+        .find(|n| TLS.iter().any(|t| n.starts_with(t)))
+        .map(String::as_str)
+}
+
+/// A symbol version an object needs that the library the loader finds does
+/// not define.
+pub struct MissingVersion {
+    /// The object that needs it (the program or a library it loads).
+    pub needed_by: String,
+    /// `GLIBC_2.34`.
+    pub version: String,
+    /// The library's name as linked (`libc.so.6`) and the file it resolved to.
+    pub lib_name: String,
+    pub lib_path: String,
+    /// The newest version of the same family the library defines
+    /// (`GLIBC_2.31`), when it defines any.
+    pub newest: Option<String>,
+}
+
+/// What the symbol-version check of one program found: the versions missing,
+/// and the objects whose version tables were not (wholly) read, whose checks
+/// were therefore skipped.
+pub struct VersionCheck {
+    pub missing: Vec<MissingVersion>,
+    pub unread: Vec<String>,
+}
+
+/// Checks every symbol version the program at `path` and the libraries it
+/// loads need against the definitions of the library the loader finds for
+/// that name.
+pub fn missing_versions(fs: &MergedFs, path: &str, elf: &ElfInfo, env: &[String]) -> VersionCheck {
+    let g = load_graph(fs, path, elf, env);
+    let mut out = VersionCheck {
+        missing: Vec::new(),
+        unread: Vec::new(),
+    };
+    let mut unread = BTreeSet::new();
+    for (obj_path, obj) in &g.objects {
+        if obj.versions_unread {
+            unread.insert(obj_path.clone());
+        }
+        for need in &obj.version_needs {
+            let Some((lib_path, lib)) = g.by_name.get(&need.file) else {
+                // Not found: missing-library reports it.
+                continue;
+            };
+            if lib.versions_unread {
+                unread.insert(lib_path.clone());
+                continue;
+            }
+            // A library without version definitions: glibc's loader only
+            // warns (`no version information available`).
+            if lib.version_defs.is_empty() {
+                continue;
+            }
+            for v in &need.versions {
+                if !lib.version_defs.contains(v) {
+                    out.missing.push(MissingVersion {
+                        needed_by: obj_path.clone(),
+                        version: v.clone(),
+                        lib_name: need.file.clone(),
+                        lib_path: lib_path.clone(),
+                        newest: newest_like(&lib.version_defs, v),
+                    });
+                }
+            }
+        }
+    }
+    out.unread = unread.into_iter().collect();
+    out
+}
+
+/// A version name split into its family and numbers: `GLIBC_2.34` is
+/// (`GLIBC_`, [2, 34]); `None` without a trailing number.
+fn version_key(v: &str) -> Option<(&str, Vec<u64>)> {
+    let at = v.rfind('_')? + 1;
+    let (family, num) = v.split_at(at);
+    let nums: Option<Vec<u64>> = num.split('.').map(|n| n.parse().ok()).collect();
+    Some((family, nums?))
+}
+
+/// The newest version of `want`'s family among `defs`.
+fn newest_like(defs: &[String], want: &str) -> Option<String> {
+    let (family, _) = version_key(want)?;
+    defs.iter()
+        .filter_map(|d| {
+            version_key(d)
+                .filter(|(f, _)| *f == family)
+                .map(|(_, n)| (n, d))
+        })
+        .max()
+        .map(|(_, d)| d.clone())
 }
 
 /// The package a native module belongs to, from its path: the directory
@@ -537,6 +727,19 @@ pub fn noise_category(path: &str) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn newest_version_of_a_family() {
+        let defs: Vec<String> = ["GLIBC_2.2.5", "GLIBC_2.30", "GLIBC_2.4", "GLIBC_PRIVATE"]
+            .map(str::to_string)
+            .to_vec();
+        assert_eq!(
+            newest_like(&defs, "GLIBC_2.34").as_deref(),
+            Some("GLIBC_2.30")
+        );
+        assert_eq!(newest_like(&defs, "GLIBCXX_3.4.32"), None);
+        assert_eq!(newest_like(&defs, "GLIBC_PRIVATE"), None);
+    }
 
     #[test]
     fn python_tags() {

@@ -334,6 +334,12 @@ mod tests {
             arm_hard_float: None,
             isa_level: None,
             go: None,
+            version_needs: vec![],
+            version_defs: vec![],
+            versions_unread: false,
+            load_align: None,
+            max_page: None,
+            abi_kernel: None,
             damaged: false,
         }))
     }
@@ -354,6 +360,7 @@ mod tests {
                     path: p.into(),
                     kind,
                     mode,
+                    owner: (0, 0),
                     size: 1,
                     ident: ident.map(Box::new),
                     content: None,

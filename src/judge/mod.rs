@@ -47,6 +47,10 @@ pub struct Subject<'a> {
     /// The deploy target, when this image is the one it selects (or when no
     /// image of its group can be selected).
     pub target: Option<&'a Platform>,
+    /// The host's facts (`--host`, `--page-size`), when given.
+    pub host: Option<&'a crate::hosts::HostFacts>,
+    /// The user the container runs as (`--user`, else the config's `User`).
+    pub user: Option<&'a str>,
     /// Native files matching these are not judged (`--ignore`); what runs
     /// is always judged.
     pub ignore: &'a [globset::GlobMatcher],
@@ -131,7 +135,20 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
     for r in &command.runs {
         findings.extend(rules::platform::what_runs(s, r, s.program.is_none()));
         findings.extend(rules::loader::what_runs(s, r, &libcs));
+        findings.extend(rules::loader::page_size(s, r));
+        findings.extend(rules::loader::kernel_too_old(s, r));
+        findings.extend(rules::loader::no_ca_certificates(s, r));
     }
+    let workdir = s
+        .working_dir
+        .filter(|w| !w.is_empty())
+        .map(|w| paths::join_normalised("/", w));
+    findings.extend(rules::users::check(s, &command.runs, workdir.as_deref()));
+    findings.extend(rules::loader::page_size_elsewhere(
+        s,
+        &natives,
+        &command.runs,
+    ));
     let majority = majority_platform(&natives, s.declared.map(|d| &d.os));
     let real_platform = real_platform(s, &command, &natives, majority.as_ref());
     if command.runs.is_empty() && command.resolution.is_none() && !natives.is_empty() {
@@ -144,7 +161,11 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
         findings.extend(rules::platform::platform_disagreement(s, index, real));
     }
     if let (Some(target), Some(real)) = (s.target, &real_platform) {
-        if command.runs.is_empty() && !target.can_run(real) {
+        let runs = matches!(
+            diagnose::compat_on(s.host, target, real),
+            diagnose::Compat::Runs
+        );
+        if command.runs.is_empty() && !runs {
             findings.push(rules::platform::target_mismatch(target, real, s.program));
         }
     }

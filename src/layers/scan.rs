@@ -42,6 +42,8 @@ pub struct LayerEntry {
     pub path: std::sync::Arc<str>,
     pub kind: NodeKind,
     pub mode: u32,
+    /// Owner (uid, gid).
+    pub owner: (u32, u32),
     pub size: u64,
     /// For regular files that are executables or have a known magic.
     pub ident: Option<Box<Ident>>,
@@ -55,11 +57,14 @@ pub const CONTENT_CAP: u64 = 64 * 1024;
 
 /// Is this one of the small files whose content the judge needs: the glibc
 /// loader's `/etc/ld.so.conf` (and the files it includes from
-/// `/etc/ld.so.conf.d/`), or musl's `/etc/ld-musl-<arch>.path`?
+/// `/etc/ld.so.conf.d/`), musl's `/etc/ld-musl-<arch>.path`, or the user
+/// and group databases `/etc/passwd` and `/etc/group`?
 pub fn keeps_content(path: &str, size: u64) -> bool {
     size <= CONTENT_CAP
         && (path == "/etc/ld.so.conf"
             || path.starts_with("/etc/ld.so.conf.d/")
+            || path == "/etc/passwd"
+            || path == "/etc/group"
             || (path.starts_with("/etc/ld-musl-") && path.ends_with(".path")))
 }
 
@@ -482,6 +487,7 @@ fn to_entry(entry: &tarwalk::Entry, warnings: &mut Vec<String>) -> LayerEntry {
         path: path.into(),
         kind,
         mode: entry.mode,
+        owner: entry.owner,
         size: entry.size,
         ident: None,
         content: None,

@@ -514,6 +514,7 @@ impl<'l> StreamWalk<'l> {
             path: paths::normalise(&entry.path).into(),
             kind: NodeKind::Other,
             mode: entry.mode,
+            owner: entry.owner,
             size: entry.size,
             ident: None,
             content: None,

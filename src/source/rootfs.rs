@@ -111,6 +111,7 @@ pub fn single_file(name: &str, bytes: &[u8], mode: u32, limits: &Limits) -> Laye
             path: path.into(),
             kind: NodeKind::File,
             mode,
+            owner: (0, 0),
             size: bytes.len() as u64,
             ident: ident.map(Box::new),
             content: None,
@@ -230,6 +231,7 @@ fn dir_entry(
         path: path.into(),
         kind,
         mode: mode_of(&meta),
+        owner: owner_of(&meta),
         size: meta.len(),
         ident: None,
         content: None,
@@ -351,6 +353,17 @@ fn os_bytes(s: &std::ffi::OsStr) -> Vec<u8> {
 fn mode_of(meta: &std::fs::Metadata) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     meta.permissions().mode() & 0o7777
+}
+
+#[cfg(unix)]
+fn owner_of(meta: &std::fs::Metadata) -> (u32, u32) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.uid(), meta.gid())
+}
+
+#[cfg(not(unix))]
+fn owner_of(_meta: &std::fs::Metadata) -> (u32, u32) {
+    (0, 0)
 }
 
 #[cfg(not(unix))]

@@ -11,6 +11,12 @@
 //!   snapshot in `tests/snapshots/`.
 //! - `hostile`: broken and hostile inputs, one module per kind of damage, and
 //!   the caps of `Limits` through the library.
+//! - `hosts`: `--host`, `--page-size`, `archscan hosts`, the page-size rule
+//!   and 32-bit ARM on hosts with and without AArch32.
+//! - `tls`: `no-ca-certificates` on real Debian bytes and its twin.
+//! - `users`: `user-cannot-exec` and `user-not-found` on real bytes, `--user`.
+//! - `versions`: symbol versions (`missing-symbol-version`) on real Debian
+//!   bytes, from a file and from a stream.
 //!
 //! Run one module with `cargo test --test it hostile::`.
 
@@ -20,4 +26,8 @@ mod cli;
 mod contract;
 mod fixtures;
 mod hostile;
+mod hosts;
 mod remote;
+mod tls;
+mod users;
+mod versions;

@@ -5,13 +5,15 @@
 //! that, the section at that address).
 
 use goblin::elf::dynamic::{
-    DT_NEEDED, DT_NULL, DT_RPATH, DT_RUNPATH, DT_SONAME, DT_STRSZ, DT_STRTAB,
+    DT_NEEDED, DT_NULL, DT_RPATH, DT_RUNPATH, DT_SONAME, DT_STRSZ, DT_STRTAB, DT_VERDEF,
+    DT_VERDEFNUM, DT_VERNEED, DT_VERNEEDNUM,
 };
 use goblin::elf::program_header::{PT_DYNAMIC, PT_INTERP};
 use goblin::elf::section_header::SHT_NOBITS;
 
 use super::header::{vaddr_to_offset, Phdr, Shdr};
 use super::reader::{cap, cstr, lossy, Cx, Rd};
+use super::versions::{self, VersionTags};
 use super::MAX_STR;
 use crate::identify::ElfInfo;
 use crate::platform::Os;
@@ -48,6 +50,7 @@ pub(super) struct Dynamic {
     soname: Option<u64>,
     rpath: Option<u64>,
     runpath: Option<u64>,
+    versions: VersionTags,
 }
 
 impl Dynamic {
@@ -78,6 +81,23 @@ impl Dynamic {
         info.soname = self.soname.and_then(&mut get);
         info.rpath = self.rpath.and_then(&mut get);
         info.runpath = self.runpath.and_then(&mut get);
+    }
+
+    /// Reads the symbol-version tables (`DT_VERNEED`, `DT_VERDEF`) and the
+    /// names they give into `info`.
+    pub(super) fn fill_versions(
+        &self,
+        cx: &mut Cx<'_>,
+        rd: Rd,
+        loads: &[Phdr],
+        shdrs: &[Shdr],
+        info: &mut ElfInfo,
+    ) {
+        let strtab = self.strtab_offset(loads, shdrs);
+        let v = versions::read(cx, rd, self.versions, loads, strtab, self.strsz);
+        info.version_needs = v.needs;
+        info.version_defs = v.defs;
+        info.versions_unread = v.unread;
     }
 
     /// The file offset of `DT_STRTAB`: through the load segments, else from a
@@ -115,6 +135,10 @@ fn read_dynamic(cx: &mut Cx<'_>, rd: Rd, p: &Phdr) -> Dynamic {
             DT_SONAME => out.soname = Some(val),
             DT_RPATH => out.rpath = Some(val),
             DT_RUNPATH => out.runpath = Some(val),
+            DT_VERNEED => out.versions.verneed = Some(val),
+            DT_VERNEEDNUM => out.versions.verneednum = Some(val),
+            DT_VERDEF => out.versions.verdef = Some(val),
+            DT_VERDEFNUM => out.versions.verdefnum = Some(val),
             _ => {}
         }
     }

@@ -247,6 +247,27 @@ pub(super) fn loads(phdrs: &[Phdr]) -> Vec<Phdr> {
         .collect()
 }
 
+/// The largest kernel page size (64, 16 or 4 KiB) every load segment fits:
+/// `p_align` at least the page size and `p_offset ≡ p_vaddr` modulo it (the
+/// kernel's `ELF load command address/offset not page-aligned` otherwise);
+/// 0 when none fits, `None` without load segments.
+pub(super) fn max_page(loads: &[Phdr]) -> Option<u64> {
+    if loads.is_empty() {
+        return None;
+    }
+    let fits = |page: u64| {
+        loads
+            .iter()
+            .all(|p| p.align >= page && p.offset % page == p.vaddr % page)
+    };
+    Some(
+        [65536, 16384, 4096]
+            .into_iter()
+            .find(|&page| fits(page))
+            .unwrap_or(0),
+    )
+}
+
 /// The file offset of a virtual address, through the `PT_LOAD` segments.
 pub(super) fn vaddr_to_offset(loads: &[Phdr], vaddr: u64) -> Option<u64> {
     loads.iter().find_map(|p| {

@@ -11,7 +11,7 @@
 //! `header` (ELF, program and section headers), `dynamic` (`PT_INTERP` and the
 //! dynamic section), `notes` (ABI tags, GNU properties), `arm` (`e_flags` float
 //! ABI, `.ARM.attributes`), `go` (build and module info) and `reader` (bounded
-//! reads). Symbol versions are not read, so there is no `versions` module.
+//! reads). `versions` reads the symbol-version needs and definitions.
 //!
 //! Only headers and the small structures they point at are read, each read
 //! capped by [`IdentLimits`]; every offset, size and count comes from hostile
@@ -29,6 +29,7 @@ mod reader;
 mod synth;
 #[cfg(test)]
 mod tests;
+mod versions;
 
 use goblin::elf::header::{EM_ARM, EM_X86_64};
 
@@ -40,6 +41,17 @@ use super::{read_upto, ElfInfo, FileBytes, IdentLimits};
 use crate::platform::Os;
 
 pub use self::header::elf_arch;
+
+/// The file range a streaming pass keeps for the symbol-version tables of a
+/// dynamic ELF whose head is `head` (see `versions`): `None` when the head
+/// does not say (not ELF, no `PT_DYNAMIC`, program headers past the head).
+pub fn versions_window(head: &[u8], limits: &IdentLimits) -> Option<(u64, u64)> {
+    let ehdr = Ehdr::parse(head)?;
+    let mut cx = Cx::new(&head, limits);
+    let phdrs = ehdr.program_headers(&mut cx);
+    let loads = header::loads(&phdrs);
+    versions::tables_window((&phdrs, &loads), limits.versions)
+}
 
 /// Longest `PT_INTERP`, dynamic string and Go version string read.
 const MAX_STR: usize = 4096;
@@ -65,10 +77,13 @@ pub fn parse(b: &dyn FileBytes, limits: &IdentLimits) -> Option<ElfInfo> {
     ehdr.resolve_extended_numbering(&mut cx);
     let phdrs = ehdr.program_headers(&mut cx);
     let loads = header::loads(&phdrs);
+    info.load_align = loads.iter().map(|p| p.align).min();
+    info.max_page = header::max_page(&loads);
     info.interpreter = dynamic::interpreter(&mut cx, &phdrs);
     let dynamic = Dynamic::read(&mut cx, rd, &phdrs);
     let sections = Sections::read(&mut cx, &ehdr);
     dynamic.fill_names(&mut cx, &loads, &sections.headers, &mut info);
+    dynamic.fill_versions(&mut cx, rd, &loads, &sections.headers, &mut info);
     let notes = notes::read(&mut cx, rd, ehdr.machine, &phdrs, &sections.headers);
     if ehdr.machine == EM_ARM {
         info.arm_variant = arm::variant_from_attributes(&mut cx, rd, &sections);
@@ -103,6 +118,12 @@ fn header_info(ehdr: &Ehdr) -> ElfInfo {
         },
         isa_level: None,
         go: None,
+        version_needs: Vec::new(),
+        version_defs: Vec::new(),
+        versions_unread: false,
+        load_align: None,
+        max_page: None,
+        abi_kernel: None,
         damaged: false,
     }
 }
@@ -117,6 +138,7 @@ fn conclude(info: &mut ElfInfo, notes: NoteFacts) {
         .and_then(go::isa_level)
         .filter(|_| info.machine == EM_X86_64);
     info.isa_level = notes.isa_level.max(go_level);
+    info.abi_kernel = notes.kernel;
     if info.machine == EM_ARM && info.arm_variant.is_none() {
         info.arm_variant = go.and_then(go::arm_variant);
     }

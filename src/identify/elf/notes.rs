@@ -24,6 +24,8 @@ pub(super) struct NoteFacts {
     pub(super) os: Option<Os>,
     /// x86-64 only: the highest ISA level a GNU property note needs.
     pub(super) isa_level: Option<u8>,
+    /// The oldest Linux kernel the GNU ABI tag says the code needs.
+    pub(super) kernel: Option<[u32; 3]>,
 }
 
 /// A note region: file offset, size and alignment.
@@ -54,6 +56,16 @@ pub(super) fn read(
                     facts.isa_level = facts.isa_level.max(isa_needed(desc, rd, max_items));
                 }
                 return;
+            }
+            if (name, ntype) == (b"GNU".as_slice(), NT_GNU_ABI_TAG)
+                && rd.u32(desc, 0) == Some(0)
+                && facts.kernel.is_none()
+            {
+                if let (Some(a), Some(b), Some(c)) =
+                    (rd.u32(desc, 4), rd.u32(desc, 8), rd.u32(desc, 12))
+                {
+                    facts.kernel = Some([a, b, c]);
+                }
             }
             if facts.os.is_none() {
                 facts.os = os_of_note(rd, name, ntype, desc);

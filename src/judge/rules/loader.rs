@@ -19,9 +19,244 @@ pub fn what_runs(s: &Subject<'_>, r: &Runs<'_>, libcs: &BTreeSet<&'static str>) 
         Some(f) => vec![with_layer(s, f, Some(r.at))],
         None => missing_libraries(s, r.path, elf)
             .into_iter()
+            .chain(missing_versions(s, r.path, elf))
             .map(|f| with_layer(s, f, Some(r.at)))
             .collect(),
     }
+}
+
+/// `page-size`: what runs, its loader and the libraries it loads, against
+/// the host's page size (when known).
+pub fn page_size(s: &Subject<'_>, r: &Runs<'_>) -> Vec<Finding> {
+    let (Some(host), Ident::Elf(elf)) = (s.host, r.ident) else {
+        return Vec::new();
+    };
+    // Code the target cannot run at all is target-mismatch, not a page matter.
+    let runs = |t| {
+        diagnose::code_platform(r.ident)
+            .is_some_and(|b| matches!(diagnose::compat_on(s.host, t, &b), diagnose::Compat::Runs))
+    };
+    if s.target.is_some_and(|t| !runs(t)) {
+        return Vec::new();
+    }
+    let Some(page) = host.page_size else {
+        if host.name.is_none() {
+            return Vec::new();
+        }
+        return vec![Finding::note(format!(
+            "page size of {} unknown: the page-size check is skipped (give --page-size)",
+            host.label()
+        ))];
+    };
+    diagnose::loaded_objects(s.fs, r.path, elf, s.env)
+        .into_iter()
+        .filter(|(_, o)| o.max_page.is_some_and(|m| m < page))
+        .map(|(p, o)| {
+            let what = if p == r.path {
+                String::new()
+            } else {
+                format!(" (loaded by {})", r.path)
+            };
+            with_layer(
+                s,
+                Finding::new(
+                    Rule::PageSize,
+                    Severity::Error,
+                    format!(
+                        "{p}{what} is laid out for {} KiB pages (smallest PT_LOAD p_align {:#x}) but {} runs a {} KiB-page kernel: exec fails with `ELF load command address/offset not page-aligned` (or the loader refuses it)",
+                        o.max_page.unwrap_or(0) / 1024,
+                        o.load_align.unwrap_or(0),
+                        host.label(),
+                        page / 1024
+                    ),
+                )
+                .path(r.path)
+                .hint(format!(
+                    "relink {p} with `-z max-page-size=65536` (runs on 4, 16 and 64 KiB kernels), or run a 4 KiB-page kernel on the host"
+                )),
+                Some(r.at),
+            )
+        })
+        .collect()
+}
+
+/// `page-size` for the native files that neither run nor are loaded by what
+/// runs: one warning naming the first and how many more do not fit the
+/// host's page size (noise directories left out).
+pub fn page_size_elsewhere(
+    s: &Subject<'_>,
+    natives: &[super::super::Native<'_>],
+    runs: &[Runs<'_>],
+) -> Option<Finding> {
+    let page = s.host?.page_size?;
+    let target = s.target?;
+    let mut covered = std::collections::BTreeSet::new();
+    for r in runs {
+        if let Ident::Elf(e) = r.ident {
+            covered.extend(
+                diagnose::loaded_objects(s.fs, r.path, e, s.env)
+                    .into_iter()
+                    .map(|(p, _)| p),
+            );
+        }
+    }
+    let misfits: Vec<&super::super::Native<'_>> = natives
+        .iter()
+        .filter(|n| !covered.contains(n.path) && diagnose::noise_category(n.path).is_none())
+        .filter(|n| match n.ident {
+            Ident::Elf(e) => {
+                e.platform().arch == target.arch && e.max_page.is_some_and(|m| m < page)
+            }
+            _ => false,
+        })
+        .collect();
+    let first = misfits.first()?;
+    let more = if misfits.len() > 1 {
+        format!(" (and {} more native files)", misfits.len() - 1)
+    } else {
+        String::new()
+    };
+    Some(with_layer(
+        s,
+        Finding::new(
+            Rule::PageSize,
+            Severity::Warning,
+            format!(
+                "{}{more} is laid out for pages smaller than the {} KiB of {}: it fails to exec or load there if it is ever used",
+                first.path,
+                page / 1024,
+                s.host.map(|h| h.label()).unwrap_or_default()
+            ),
+        )
+        .path(first.path)
+        .hint("relink with `-z max-page-size=65536`, or remove the files if unused"),
+        Some(first.at),
+    ))
+}
+
+/// `kernel-too-old`: the ABI tag of what runs (static) or of the objects it
+/// loads (dynamic: the loader and the C library carry it) against
+/// `--kernel`.
+pub fn kernel_too_old(s: &Subject<'_>, r: &Runs<'_>) -> Vec<Finding> {
+    let (Some(have), Ident::Elf(elf)) = (s.host.and_then(|h| h.kernel), r.ident) else {
+        return Vec::new();
+    };
+    let objects = if elf.is_static() {
+        vec![(r.path.to_string(), (**elf).clone())]
+    } else {
+        diagnose::loaded_objects(s.fs, r.path, elf, s.env)
+    };
+    objects
+        .into_iter()
+        .filter_map(|(p, o)| {
+            let [a, b, c] = o.abi_kernel?;
+            ((a, b) > have).then(|| {
+                let what = if p == r.path {
+                    String::new()
+                } else {
+                    format!(" (loaded by {})", r.path)
+                };
+                with_layer(
+                    s,
+                    Finding::new(
+                        Rule::KernelTooOld,
+                        Severity::Error,
+                        format!(
+                            "{p}{what} needs Linux {a}.{b}.{c} or newer (its GNU ABI tag) and the host runs {}.{}: the container stops with `FATAL: kernel too old`",
+                            have.0, have.1
+                        ),
+                    )
+                    .path(r.path)
+                    .hint("use a base image whose C library supports the host's kernel, or upgrade the host's kernel"),
+                    Some(r.at),
+                )
+            })
+        })
+        .collect()
+}
+
+/// `no-ca-certificates`: what runs links a TLS library (itself or through a
+/// library it loads) and the image has no CA bundle nor `SSL_CERT_FILE`.
+pub fn no_ca_certificates(s: &Subject<'_>, r: &Runs<'_>) -> Option<Finding> {
+    let Ident::Elf(elf) = r.ident else {
+        return None;
+    };
+    if elf.is_static()
+        || s.env
+            .iter()
+            .any(|e| e.starts_with("SSL_CERT_FILE=") || e.starts_with("SSL_CERT_DIR="))
+    {
+        return None;
+    }
+    let objects = diagnose::loaded_objects(s.fs, r.path, elf, s.env);
+    let (by, lib) = objects
+        .iter()
+        .find_map(|(p, o)| diagnose::tls_library(o).map(|l| (p.clone(), l.to_string())))?;
+    if diagnose::has_ca_bundle(s.fs) {
+        return None;
+    }
+    let via = if by == r.path {
+        String::new()
+    } else {
+        format!(" (through {by})")
+    };
+    Some(with_layer(
+        s,
+        Finding::new(
+            Rule::NoCaCertificates,
+            Severity::Warning,
+            format!(
+                "{} links {lib}{via}, a TLS library, but the image has no CA bundle (none of /etc/ssl/certs/ca-certificates.crt, /etc/pki/tls/certs/ca-bundle.crt, /etc/ssl/cert.pem…, no SSL_CERT_FILE): its TLS connections fail with `certificate verify failed`",
+                r.path
+            ),
+        )
+        .path(r.path)
+        .hint("install ca-certificates in the final stage (`apt-get install ca-certificates`, `apk add ca-certificates`) or copy /etc/ssl/certs/ca-certificates.crt from the build stage"),
+        Some(r.at),
+    ))
+}
+
+/// `missing-symbol-version`: every symbol version that what runs, or a
+/// library it loads, needs and the library the loader finds does not define;
+/// a note naming the objects whose version tables were not read (a cap), so
+/// that a skipped check never reads as a pass.
+fn missing_versions(s: &Subject<'_>, path: &str, elf: &ElfInfo) -> Vec<Finding> {
+    let check = diagnose::missing_versions(s.fs, path, elf, s.env);
+    let mut out: Vec<Finding> = check
+        .missing
+        .into_iter()
+        .map(|m| {
+            let via = if m.needed_by == path {
+                String::new()
+            } else {
+                format!(" (needed by {})", m.needed_by)
+            };
+            let newest = match &m.newest {
+                Some(n) => format!("the newest it defines is {n}"),
+                None => "it defines no version of that family".to_string(),
+            };
+            Finding::new(
+                Rule::MissingSymbolVersion,
+                Severity::Error,
+                format!(
+                    "{path} needs symbol version {} of {}{via}, but the image's {} ({}) does not define it ({newest}): the container fails with `version '{}' not found`",
+                    m.version, m.lib_name, m.lib_name, m.lib_path, m.version
+                ),
+            )
+            .path(path)
+            .hint(format!(
+                "build the program on the base image's release (or for an older {}), or use a base image whose {} defines {}",
+                m.lib_name, m.lib_name, m.version
+            ))
+        })
+        .collect();
+    if !check.unread.is_empty() {
+        out.push(Finding::note(format!(
+            "symbol versions not checked for {}: its version tables lie outside the bytes kept per file (the `versions` budget) or could not be read",
+            check.unread.join(", ")
+        )));
+    }
+    out
 }
 
 /// `missing-loader` or `libc-mismatch` for what runs.

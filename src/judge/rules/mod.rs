@@ -21,6 +21,7 @@ pub mod exec;
 pub mod files;
 pub mod loader;
 pub mod platform;
+pub mod users;
 
 use crate::identify::Ident;
 use crate::platform::Platform;

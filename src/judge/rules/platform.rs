@@ -46,7 +46,7 @@ pub fn what_runs(s: &Subject<'_>, r: &Runs<'_>, check_target: bool) -> Vec<Findi
         out.extend(f.map(|f| with_layer(s, f, Some(r.at))));
     }
     if let Some(target) = s.target.filter(|_| check_target) {
-        let f = match diagnose::compat(target, &bin) {
+        let f = match diagnose::compat_on(s.host, target, &bin) {
             Compat::Runs => None,
             Compat::NewerVariant { need, have } => Some(variant_mismatch(
                 culprit,
@@ -56,7 +56,12 @@ pub fn what_runs(s: &Subject<'_>, r: &Runs<'_>, check_target: bool) -> Vec<Findi
                 target,
                 &bin,
             )),
-            _ => Some(target_mismatch(target, &bin, Some(r.path))),
+            _ => Some(aarch32_why(
+                s,
+                target,
+                &bin,
+                target_mismatch(target, &bin, Some(r.path)),
+            )),
         };
         out.extend(f.map(|f| with_layer(s, f, Some(r.at))));
     }
@@ -64,6 +69,30 @@ pub fn what_runs(s: &Subject<'_>, r: &Runs<'_>, check_target: bool) -> Vec<Findi
         out.push(with_layer(s, f, Some(r.at)));
     }
     out
+}
+
+/// A target-mismatch of 32-bit ARM code on an arm64 host whose facts say
+/// it has no AArch32: the finding says so, with the fact's source.
+fn aarch32_why(s: &Subject<'_>, target: &Platform, bin: &Platform, mut f: Finding) -> Finding {
+    let Some(h) = s.host else {
+        return f;
+    };
+    if target.arch == crate::platform::Arch::Arm64 && bin.arch == crate::platform::Arch::Arm {
+        match h.aarch32 {
+            Some(false) => {
+                f.message.push_str(&format!(
+                    " ({} runs no 32-bit ARM code: {})",
+                    h.label(),
+                    h.aarch32_source.unwrap_or("no source")
+                ));
+            }
+            _ => f.message.push_str(&format!(
+                " (whether {} runs 32-bit ARM code is unknown: checked as if it does not)",
+                h.label()
+            )),
+        }
+    }
+    f
 }
 
 /// Without Entrypoint and Cmd: the most common platform of the native files

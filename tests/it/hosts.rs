@@ -1,0 +1,227 @@
+//! Host profiles (issue 12): `--host NAME`, `--page-size`, `archscan hosts`,
+//! the `page-size` rule on real arm64 programs linked for 4 KiB and 64 KiB
+//! pages by Debian's cross toolchain, and 32-bit ARM code on hosts with and
+//! without AArch32.
+
+use crate::support::run::{archscan, Run};
+
+fn run(args: &[&str]) -> Run {
+    archscan(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR").as_ref())
+        .env("NO_COLOR", "1")
+        .run()
+}
+
+fn whole(r: &Run) -> String {
+    format!(
+        "exit: {}\n--- stderr\n{}--- stdout\n{}",
+        r.code, r.stderr, r.stdout
+    )
+}
+
+/// The text and JSON reports of `args`, as snapshots named `name`.
+fn snapshot(name: &str, args: &[&str], code: i32) {
+    let text = run(args);
+    assert_eq!(text.code, code, "{}", whole(&text));
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let json = run(&json_args);
+    assert_eq!(json.code, code, "{}", whole(&json));
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path("../snapshots");
+    s.set_prepend_module_to_snapshot(false);
+    s.bind(|| {
+        insta::assert_snapshot!(format!("{name}_text"), whole(&text));
+        insta::assert_snapshot!(format!("{name}_json"), whole(&json));
+    });
+}
+
+#[test]
+fn rpi5_refuses_a_4k_aligned_arm64_program() {
+    snapshot(
+        "host_rpi5_arm64_4k_pages",
+        &["fixtures/arm64-4k-pages.tar", "--host", "rpi5"],
+        1,
+    );
+}
+
+#[test]
+fn rpi5_runs_the_64k_aligned_twin() {
+    snapshot(
+        "host_rpi5_arm64_64k_pages",
+        &["fixtures/arm64-64k-pages.tar", "--host", "rpi5"],
+        0,
+    );
+}
+
+#[test]
+fn page_size_alone_and_4k_hosts() {
+    let r = run(&[
+        "fixtures/arm64-4k-pages.tar",
+        "--page-size",
+        "64k",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(r.rules(), vec!["page-size".to_string()]);
+    for host in ["graviton2", "graviton4", "rpi4"] {
+        let r = run(&[
+            "fixtures/arm64-4k-pages.tar",
+            "--host",
+            host,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(r.code, 0, "{host}: {}", r.all());
+        assert!(r.rules().is_empty(), "{host}: {}", r.all());
+    }
+    // Without a host, nothing is said about pages.
+    let r = run(&["fixtures/arm64-4k-pages.tar", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
+
+#[test]
+fn graviton4_refuses_arm_v7_and_says_why() {
+    snapshot(
+        "host_graviton4_arm_v7",
+        &["fixtures/oci-layout-arm-v7", "--host", "graviton4"],
+        1,
+    );
+}
+
+#[test]
+fn aarch32_hosts_run_arm_v7() {
+    for host in ["graviton1", "graviton2", "graviton3", "rpi4"] {
+        let r = run(&[
+            "fixtures/oci-layout-arm-v7",
+            "--host",
+            host,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(r.code, 0, "{host}: {}", r.all());
+        assert!(r.rules().is_empty(), "{host}: {}", r.all());
+    }
+    // A 64 KiB kernel has no COMPAT, whatever the CPU.
+    for args in [
+        &["--host", "ampere-64k"][..],
+        &["--host", "graviton3", "--page-size", "64k"],
+        &["--host", "apple-silicon"],
+        &["--host", "rpi5"],
+    ] {
+        let mut a = vec!["fixtures/oci-layout-arm-v7", "--format", "json"];
+        a.extend_from_slice(args);
+        let r = run(&a);
+        assert_eq!(r.code, 1, "{args:?}: {}", r.all());
+        assert_eq!(r.rules(), vec!["target-mismatch".to_string()], "{args:?}");
+    }
+}
+
+#[test]
+fn unknown_host_exits_2_with_the_nearest_names() {
+    let r = run(&["fixtures/amd64-ok.tar", "--host", "graviton5x"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(r.stderr.contains("unknown host"), "{}", r.all());
+    assert!(r.stderr.contains("graviton"), "{}", r.all());
+}
+
+#[test]
+fn hosts_lists_every_profile_with_sources() {
+    let r = run(&["hosts"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    for name in [
+        "graviton1",
+        "graviton2",
+        "graviton3",
+        "graviton4",
+        "rpi4",
+        "rpi5",
+        "ampere-64k",
+        "apple-silicon",
+        "x86-64-v2",
+        "x86-64-v3",
+    ] {
+        assert!(r.stdout.contains(name), "{name}: {}", r.all());
+    }
+    assert!(r.stdout.contains("source:"), "{}", r.all());
+    assert!(r.stdout.contains("unknown"), "{}", r.all());
+}
+
+#[test]
+fn host_implies_its_platform() {
+    let r = run(&[
+        "fixtures/amd64-ok.tar",
+        "--host",
+        "graviton3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(r.rules(), vec!["target-mismatch".to_string()]);
+    let r = run(&[
+        "fixtures/amd64-ok.tar",
+        "--host",
+        "x86-64-v3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+}
+
+#[test]
+fn kernel_older_than_glibc_abi_tag() {
+    // Debian 12's glibc and hello carry NT_GNU_ABI_TAG Linux 3.2.0.
+    snapshot(
+        "kernel_too_old_amd64_ok",
+        &["fixtures/amd64-ok.tar", "--kernel", "3.1"],
+        1,
+    );
+    for k in ["3.2", "6.1.0"] {
+        let r = run(&["fixtures/amd64-ok.tar", "--kernel", k, "--format", "json"]);
+        assert_eq!(r.code, 0, "{k}: {}", r.all());
+        assert!(r.rules().is_empty(), "{k}: {}", r.all());
+    }
+    let r = run(&["fixtures/amd64-ok.tar", "--kernel", "six"]);
+    assert_eq!(r.code, 2, "{}", r.all());
+}
+
+#[test]
+fn x86_64_level_hosts_check_isa_level() {
+    let r = run(&[
+        "fixtures/isa-level-v3.tar",
+        "--host",
+        "x86-64-v2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(r.rules(), vec!["isa-level".to_string()]);
+    let r = run(&[
+        "fixtures/isa-level-v3.tar",
+        "--host",
+        "x86-64-v3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.rules().is_empty(), "{}", r.all());
+}
+
+#[test]
+fn a_4k_file_that_does_not_run_is_a_warning() {
+    // libc.so.6 runs (Debian's, 64 KiB-aligned); the 4 KiB hello only sits there.
+    let r = run(&[
+        "fixtures/arm64-4k-pages.tar",
+        "--host",
+        "rpi5",
+        "--format",
+        "json",
+        "--entrypoint",
+        "/lib/aarch64-linux-gnu/libc.so.6",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(r.rules(), vec!["page-size".to_string()], "{}", r.all());
+    assert!(r.stdout.contains("\"warning\""), "{}", r.all());
+    assert!(r.stdout.contains("/usr/bin/hello"), "{}", r.all());
+}

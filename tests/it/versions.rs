@@ -1,0 +1,75 @@
+//! Symbol versions (issue 12): `missing-symbol-version` on real Debian bytes —
+//! bookworm's `hello` (needs `GLIBC_2.34`) on bullseye's glibc 2.31, and its
+//! twin, bullseye's `hello` on the same glibc — as whole-output snapshots, and
+//! the same verdict when the archive arrives as a stream (the version tables
+//! are kept while the bytes pass).
+
+use crate::support::run::{archscan, Run};
+
+fn run(args: &[&str]) -> Run {
+    archscan(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR").as_ref())
+        .env("NO_COLOR", "1")
+        .run()
+}
+
+fn whole(r: &Run) -> String {
+    format!(
+        "exit: {}\n--- stderr\n{}--- stdout\n{}",
+        r.code, r.stderr, r.stdout
+    )
+}
+
+fn snapshot(name: &str, path: &str, code: i32) {
+    let text = run(&[path]);
+    assert_eq!(text.code, code, "{}", whole(&text));
+    let json = run(&[path, "--format", "json"]);
+    assert_eq!(json.code, code, "{}", whole(&json));
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path("../snapshots");
+    s.set_prepend_module_to_snapshot(false);
+    s.bind(|| {
+        insta::assert_snapshot!(format!("{name}_text"), whole(&text));
+        insta::assert_snapshot!(format!("{name}_json"), whole(&json));
+    });
+}
+
+#[test]
+fn bookworm_program_on_bullseye_libc() {
+    snapshot(
+        "missing_symbol_version",
+        "fixtures/missing-symbol-version.tar",
+        1,
+    );
+}
+
+#[test]
+fn bullseye_program_on_bullseye_libc_is_silent() {
+    snapshot("symbol_version_ok", "fixtures/symbol-version-ok.tar", 0);
+}
+
+#[test]
+fn streamed_archive_keeps_the_version_tables() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/missing-symbol-version.tar"
+    );
+    let bytes = std::fs::read(path).expect("fixture");
+    let r = archscan(["-", "--format", "json"]).stdin(&bytes).run();
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(r.rules(), vec!["missing-symbol-version".to_string()]);
+    assert!(
+        !r.stdout.contains("symbol versions not checked"),
+        "{}",
+        r.all()
+    );
+    let ok = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/symbol-version-ok.tar"
+    );
+    let r = archscan(["-", "--format", "json"])
+        .stdin(&std::fs::read(ok).expect("fixture"))
+        .run();
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.rules().is_empty(), "{}", r.all());
+}
