@@ -5,6 +5,7 @@
 #   docs/ci/github-workflow.yml actionlint, with the action resolved from this checkout
 #   docs/ci/gitlab-ci.yml       the .archscan job's before_script and script (sh -e)
 #   docs/ci/archscan-gate.sh    the shell recipe, with no archscan on PATH
+#   docs/ci/release-other-platforms.yml  actionlint only (it needs arm64 and macOS runners)
 # on bundled fixtures, for the exit codes 0/1/2, the --platform gate and the
 # SARIF each writes; plus actionlint's and shellcheck's verdicts, the recipes'
 # versions against Cargo.toml, and the copies of the recipes in docs/ci.md.
@@ -67,7 +68,7 @@ check "docs/ci.md names the OWNER placeholder in its first lines" bash -c 'head 
 
 # --- copies in docs/ci.md --------------------------------------------------------
 # A fenced block right after `<!-- file: PATH -->` must be PATH, byte for byte.
-for f in action.yml docs/ci/github-workflow.yml docs/ci/gitlab-ci.yml docs/ci/archscan-gate.sh; do
+for f in action.yml docs/ci/github-workflow.yml docs/ci/gitlab-ci.yml docs/ci/archscan-gate.sh docs/ci/release-other-platforms.yml; do
     copy="$(awk -v f="$f" '
         $0 == "<!-- file: " f " -->" { want = 1; next }
         want && /^```/ && !inside { inside = 1; next }
@@ -82,6 +83,7 @@ done
 
 # --- actionlint and shellcheck -----------------------------------------------------
 check "actionlint: docs/ci/github-workflow.yml as written" actionlint -no-color docs/ci/github-workflow.yml
+check "actionlint: docs/ci/release-other-platforms.yml as written" actionlint -no-color docs/ci/release-other-platforms.yml
 # The same workflow using the action of this checkout, so actionlint reads
 # action.yml and checks the inputs and outputs the workflow uses against it.
 repo="$work/repo"
