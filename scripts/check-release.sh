@@ -4,7 +4,8 @@
 # archscan itself), the tarball, man page and completions, and archscan's own
 # image: its config and layer, a scan of it by archscan (verdict ok, no
 # finding), and, where podman can run containers on this machine, `podman run`
-# on fixtures mounted at /scan.
+# on fixtures mounted at /scan; then that a second release run gives the same
+# bytes (CHECK_RELEASE_AGAIN=0 skips it).
 #
 # Usage: scripts/check-release.sh [DIR]
 # Prints one line per check and `check-release: N passed, N failed`; exits 1
@@ -167,5 +168,18 @@ else
         check "podman sees User 65532:65532, WorkingDir /scan" test "$who" == "65532:65532 /scan"
     fi
     "${p[@]}" rmi --all --force >/dev/null 2>&1
+fi
+
+# Reproducible: a second run of the release script on this tree gives the same
+# bytes (cargo's cache makes it quick). Only when DIR was built from this tree.
+if [[ ${CHECK_RELEASE_AGAIN:-1} == 1 ]]; then
+    again="$work/again"
+    if bash scripts/release.sh "$again" >"$work/again.log" 2>&1; then
+        check "a second release run gives the same SHA256SUMS (reproducible)" cmp -s "$dir/SHA256SUMS" "$again/SHA256SUMS"
+        cmp -s "$dir/SHA256SUMS" "$again/SHA256SUMS" || diff "$dir/SHA256SUMS" "$again/SHA256SUMS" >&2
+    else
+        tail -n 5 "$work/again.log" >&2
+        bad "a second release run (scripts/release.sh $again)"
+    fi
 fi
 finish

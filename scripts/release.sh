@@ -137,10 +137,12 @@ if [[ $image == 1 ]]; then
         --created-by "scripts/release.sh: archscan $version ($rev), static, FROM scratch")
     for kv in "${oci[@]}"; do cfg+=(--label "$kv" --annotation "$kv"); done
     "${b[@]}" config "${cfg[@]}" "$ctr"
-    rm -f "$out/archscan-$version-linux-amd64.oci-archive.tar"
+    # Committed to an OCI layout directory, then packed by tar with fixed times
+    # and order, so the archive's bytes (not only its digests) are reproducible.
     "${b[@]}" commit --quiet --format oci --disable-compression=false --identity-label=false \
-        --timestamp "$SOURCE_DATE_EPOCH" --rm "$ctr" \
-        "oci-archive:$out/archscan-$version-linux-amd64.oci-archive.tar:archscan:$version" >/dev/null
+        --timestamp "$SOURCE_DATE_EPOCH" --rm "$ctr" "oci:$stage/layout:archscan:$version" >/dev/null
+    tar --sort=name --mtime="@$SOURCE_DATE_EPOCH" --owner=0 --group=0 --numeric-owner \
+        -C "$stage/layout" -cf "$out/archscan-$version-linux-amd64.oci-archive.tar" oci-layout index.json blobs
     "${b[@]}" rmi --all --force >/dev/null 2>&1 || true
 fi
 
