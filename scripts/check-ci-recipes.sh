@@ -28,6 +28,8 @@ check() {
     shift
     if "$@"; then ok "$what"; else bad "$what"; fi
 }
+# pip puts actionlint in Python's scripts directory, which may not be on PATH.
+PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null)"
 for tool in actionlint shellcheck curl jq python3; do
     command -v "$tool" >/dev/null || { echo "check-ci-recipes: $tool is missing (bash scripts/install-release-deps.sh)" >&2; exit 1; }
 done

@@ -14,6 +14,9 @@
 set -euo pipefail
 
 actionlint_version=1.17.0
+# pip puts actionlint in Python's scripts directory, which may not be on PATH.
+PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null)"
+
 
 apt_missing=()
 need_cmd() { command -v "$1" >/dev/null 2>&1 || apt_missing+=("$2"); }
