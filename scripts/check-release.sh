@@ -83,6 +83,24 @@ done
 check "tarball has nothing outside $pkg/" bash -c "! grep -v '^$pkg/' <<<\"\$1\"" _ "$members"
 check "tarball's binary is $bin" cmp -s <(tar -xzOf "$dir/$pkg.tar.gz" "$pkg/archscan") "$bin"
 
+# cargo-binstall's templates (Cargo.toml) name the tarball and the binary in it.
+binstall="$(python3 - "$triple" <<'PY'
+import sys, tomllib
+pkg = tomllib.load(open("Cargo.toml", "rb"))["package"]
+meta = pkg["metadata"]["binstall"]
+suffix = {"tgz": ".tar.gz", "tar.gz": ".tar.gz"}[meta["pkg-fmt"]]
+vals = {"repo": pkg["repository"], "version": pkg["version"], "name": pkg["name"],
+        "target": sys.argv[1], "archive-suffix": suffix, "bin": "archscan", "binary-ext": ""}
+def fill(t):
+    for k, v in vals.items():
+        t = t.replace("{ %s }" % k, v)
+    return t
+print(fill(meta["pkg-url"]).rsplit("/", 1)[1], fill(meta["bin-dir"]))
+PY
+)"
+check "binstall pkg-url names $pkg.tar.gz" test "${binstall% *}" == "$pkg.tar.gz"
+check "binstall bin-dir names $pkg/archscan in the tarball" grep -qxF "${binstall#* }" <<<"$members"
+
 # archscan's own image.
 if [[ ! -f $img ]]; then
     bad "$img exists (scripts/release.sh builds it unless --no-image)"
