@@ -67,6 +67,13 @@ touch "$out/.archscan-release"
 #    macros (which cannot be static). No debug info: it is stripped anyway.
 echo "release: building archscan $version ($rev) for $triple, static" >&2
 target_dir="${CARGO_TARGET_DIR:-target}"
+# build.rs reruns (and so records the revision) when .git/HEAD or the branch
+# moves; in a git worktree .git is a file and it cannot see that, so a binary
+# left from an earlier commit would keep its revision. Make it rerun then.
+prev="$target_dir/$triple/release/archscan"
+if [[ -x $prev && "$("$prev" --version 2>/dev/null)" != "archscan $version ($rev)" ]]; then
+    touch build.rs
+fi
 RUSTFLAGS="-C target-feature=+crt-static" CARGO_PROFILE_RELEASE_DEBUG=0 \
     cargo build --locked --release --target "$triple" --bin archscan
 bin="$out/archscan"
