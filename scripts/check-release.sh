@@ -23,6 +23,7 @@ check() { # check DESCRIPTION COMMAND...: passes when COMMAND exits 0
     shift
     if "$@"; then ok "$what"; else bad "$what"; fi
 }
+jqq() { jq -e "$@" >/dev/null; } # a jq test as a check's command, quietly
 finish() {
     echo "check-release: $passed passed, $failed failed"
     [[ $failed == 0 ]]
@@ -66,7 +67,7 @@ check "--version says archscan $version ($rev)" test "$("$bin" --version)" == "a
 self="$("$bin" "$bin" --format json)"
 check "archscan on itself: exit 0" test $? == 0
 check "archscan on itself: linux/amd64, no interpreter" \
-    jq -e '.source.format == "binary" and .images[0].real_platform == "linux/amd64" and .images[0].verdict == "ok" and (.images[0].binaries | all(.interpreter == null))' <<<"$self" >/dev/null
+    jqq '.source.format == "binary" and .images[0].real_platform == "linux/amd64" and .images[0].verdict == "ok" and (.images[0].binaries | all(.interpreter == null))' <<<"$self"
 "$bin" "$bin" | sed 's/^/        /'
 
 # Man page, completions.
@@ -113,22 +114,22 @@ blob() { echo "$work/blobs/${1/://}"; }
 manifest="$(blob "$(jq -r '.manifests[0].digest' "$work/index.json")")"
 config="$(blob "$(jq -r '.config.digest' "$manifest")")"
 check "index names archscan:$version" \
-    jq -e --arg v "$version" '.manifests[0].annotations["org.opencontainers.image.ref.name"] == "archscan:" + $v' "$work/index.json" >/dev/null
-check "config: linux/amd64" jq -e '.os == "linux" and .architecture == "amd64"' "$config" >/dev/null
-check "config: Entrypoint [\"/archscan\"], no Cmd" jq -e '.config.Entrypoint == ["/archscan"] and (.config.Cmd // [] | length == 0)' "$config" >/dev/null
-check "config: WorkingDir /scan" jq -e '.config.WorkingDir == "/scan"' "$config" >/dev/null
+    jqq --arg v "$version" '.manifests[0].annotations["org.opencontainers.image.ref.name"] == "archscan:" + $v' "$work/index.json"
+check "config: linux/amd64" jqq '.os == "linux" and .architecture == "amd64"' "$config"
+check "config: Entrypoint [\"/archscan\"], no Cmd" jqq '.config.Entrypoint == ["/archscan"] and (.config.Cmd // [] | length == 0)' "$config"
+check "config: WorkingDir /scan" jqq '.config.WorkingDir == "/scan"' "$config"
 check "config: User numeric and not root" \
-    jq -e '.config.User | test("^[1-9][0-9]*(:[0-9]+)?$")' "$config" >/dev/null
+    jqq '.config.User | test("^[1-9][0-9]*(:[0-9]+)?$")' "$config"
 oci_expect="$(jq -n --arg v "$version" --arg r "$full_rev" \
     --arg s "$(sed -n 's/^repository = "\(.*\)"$/\1/p' Cargo.toml)" \
     --arg l "$(sed -n 's/^license = "\(.*\)"$/\1/p' Cargo.toml)" \
     '{"org.opencontainers.image.version": $v, "org.opencontainers.image.revision": $r,
       "org.opencontainers.image.source": $s, "org.opencontainers.image.licenses": $l}')"
 check "config labels: OCI version, revision, source, licenses" \
-    jq -e --argjson e "$oci_expect" '.config.Labels as $l | $e | to_entries | all($l[.key] == .value)' "$config" >/dev/null
+    jqq --argjson e "$oci_expect" '.config.Labels as $l | $e | to_entries | all($l[.key] == .value)' "$config"
 check "manifest annotations: OCI version, revision, source, licenses" \
-    jq -e --argjson e "$oci_expect" '.annotations as $a | $e | to_entries | all($a[.key] == .value)' "$manifest" >/dev/null
-check "manifest: one layer" jq -e '.layers | length == 1' "$manifest" >/dev/null
+    jqq --argjson e "$oci_expect" '.annotations as $a | $e | to_entries | all($a[.key] == .value)' "$manifest"
+check "manifest: one layer" jqq '.layers | length == 1' "$manifest"
 layer="$(blob "$(jq -r '.layers[0].digest' "$manifest")")"
 files="$(tar -tvzf "$layer" | awk '{print $1, $2, $NF}')"
 echo "$files" | sed 's/^/        layer: /'
@@ -143,12 +144,11 @@ scan="$("$bin" "$img" --format json)"
 code=$?
 check "archscan on its image: exit 0 (got $code)" test "$code" == 0
 check "archscan on its image: verdict ok, no finding, linux/amd64 declared and real, runs /archscan" \
-    jq -e '.source.format == "oci-archive" and (.images | length == 1) and .images[0].verdict == "ok"
+    jqq '.source.format == "oci-archive" and (.images | length == 1) and .images[0].verdict == "ok"
            and (.images[0].findings | length == 0) and (.notes | length == 0)
            and .images[0].declared.platform == "linux/amd64" and .images[0].real_platform == "linux/amd64"
-           and .images[0].entrypoint.resolved == "/archscan"' <<<"$scan" >/dev/null \
-    || jq '.images[0].findings, .notes' <<<"$scan" >&2
-"$bin" -v "$img" | sed 's/^/        /'
+           and .images[0].entrypoint.resolved == "/archscan"' <<<"$scan"
+"$bin" -v "$img" | sed 's/^/        /' # the findings, if any, are in this report
 
 # podman run, where this machine can run containers. On the project's build
 # machines crun refuses the hybrid cgroup layout and no process may raise its
@@ -180,6 +180,11 @@ else
         "${p[@]}" run "${r[@]}" "oci-archive:$img" -q seed-mislabelled.tar >/dev/null 2>&1
         code=$?
         check "podman run IMAGE seed-mislabelled.tar: exit 1 (got $code)" test "$code" == 1
+        "${p[@]}" run "${r[@]}" -i "oci-archive:$img" -q --platform linux/amd64 - <"$PWD/fixtures/arm64-correct.tar" >/dev/null 2>&1
+        code=$?
+        check "podman run -i IMAGE --platform linux/amd64 - < arm64-correct.tar: exit 1 (got $code)" test "$code" == 1
+        "${p[@]}" run "${r[@]}" "oci-archive:$img" --format sarif amd64-ok.tar >"$work/podman.sarif" 2>/dev/null
+        check "podman run IMAGE --format sarif amd64-ok.tar > FILE: SARIF 2.1.0" jqq '.version == "2.1.0"' "$work/podman.sarif"
         ver="$("${p[@]}" run "${r[@]}" "oci-archive:$img" --version 2>&1 | tail -n 1)"
         check "podman run IMAGE --version: archscan $version ($rev)" test "$ver" == "archscan $version ($rev)"
         who="$("${p[@]}" image inspect --format '{{.Config.User}} {{.Config.WorkingDir}}' "archscan:$version" 2>&1)"
