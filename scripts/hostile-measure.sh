@@ -3,7 +3,7 @@
 # of each run, against the bar of 5 s (30 s for decompression bombs) and
 # 256 MiB. The inputs (10 GiB bombs, a million entries, deep JSON, link chains,
 # damaged headers…) are written by the ignored test `write_hostile_inputs` in
-# tests/hostile.rs, so the suite and this script build the same bytes.
+# tests/it/hostile/full_scale.rs, so the suite and this script build the same bytes.
 #
 # Usage: scripts/hostile-measure.sh [OUTDIR]   (default: a fresh temp dir,
 # removed afterwards). Needs /usr/bin/time (GNU time: apt-get install time).
@@ -27,7 +27,7 @@ fi
 
 cargo build --release --quiet
 # The inputs are written by the debug test binary (its builders are cheap).
-HOSTILE_OUT="$out" cargo test --quiet --test hostile write_hostile_inputs \
+HOSTILE_OUT="$out" cargo test --quiet --test it hostile::full_scale::write_hostile_inputs \
     -- --ignored --exact >/dev/null
 bin="$target/release/archscan"
 

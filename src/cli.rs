@@ -65,8 +65,9 @@ rootfs tarball, a single executable) declare no platform: they are judged by
 what --entrypoint runs, else by most of their native files, and against
 --platform when given.
 
+`archscan rules` lists the rules and `archscan explain RULE` explains one.
 `archscan completions SHELL` prints a completion script and `archscan man`
-prints the man page. To scan a file literally named `man` or `completions`,
+prints the man page. To scan a file literally named like one of these words,
 write it as a path: `archscan ./man`.";
 
 /// Find the real CPU architecture of a container image, from the bytes.
@@ -168,6 +169,14 @@ pub enum Command {
     },
     /// Print the man page (roff) to stdout.
     Man,
+    /// List every rule: id, default severity, what it catches.
+    Rules,
+    /// Explain a rule: why it fails at exec, how it is detected, how to fix it.
+    Explain {
+        /// A rule id, as `archscan rules` lists them (e.g. arch-mismatch).
+        #[arg(value_name = "RULE")]
+        rule: String,
+    },
 }
 
 impl Cli {
@@ -190,6 +199,8 @@ impl Cli {
             verify: self.verify,
             ignore,
             limits: Limits::default(),
+            meter: Default::default(),
+            progress: Default::default(),
         })
     }
 
@@ -203,6 +214,78 @@ impl Cli {
             fail_on_unknown: self.fail_on_unknown,
         }
     }
+}
+
+/// `archscan rules`: one line per rule, aligned.
+pub fn rules_list() -> String {
+    let defs = archscan::rules::DEFS;
+    let width = defs.iter().map(|d| d.id.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for d in defs {
+        out.push_str(&format!(
+            "{:width$}  {:7}  {}\n",
+            d.id,
+            d.level.as_str(),
+            d.summary
+        ));
+    }
+    out.push_str("\n`archscan explain RULE` says why a rule's problem fails at exec, how it is detected and how to fix it.\n");
+    out
+}
+
+/// The error for `explain` of an unknown rule, naming the nearest ids.
+pub fn unknown_rule(rule: &str) -> String {
+    let mut near: Vec<(usize, &str)> = archscan::rules::DEFS
+        .iter()
+        .map(|d| (edit_distance(rule, d.id), d.id))
+        .collect();
+    near.sort();
+    let close: Vec<&str> = near
+        .iter()
+        .filter(|(d, id)| *d <= 3 || id.contains(rule))
+        .map(|(_, id)| *id)
+        .take(3)
+        .collect();
+    if close.is_empty() {
+        format!("no rule named {rule:?}; `archscan rules` lists them")
+    } else {
+        format!(
+            "no rule named {rule:?}; did you mean {}? (`archscan rules` lists them)",
+            close.join(", ")
+        )
+    }
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// The man page's RULES section (roff), from the rule definitions.
+pub fn man_rules_section() -> String {
+    let esc = |s: &str| s.replace('\\', "\\e").replace('-', "\\-");
+    let mut out = String::from(".SH RULES\n");
+    for d in archscan::rules::DEFS {
+        out.push_str(&format!(
+            ".TP\n\\fB{}\\fR ({})\n{}\n",
+            esc(d.id),
+            esc(d.severity),
+            esc(d.fires_when)
+        ));
+    }
+    out.push_str(".PP\n\\fBarchscan explain\\fR \\fIRULE\\fR explains one.\n");
+    out
 }
 
 #[cfg(test)]
@@ -228,5 +311,24 @@ mod tests {
         let c = Cli::try_parse_from(["archscan", "a.tar", "man"]).unwrap();
         assert_eq!(c.inputs, ["a.tar", "man"]);
         assert!(Cli::try_parse_from(["archscan"]).is_err());
+        let c = Cli::try_parse_from(["archscan", "explain", "arch-mismatch"]).unwrap();
+        assert!(matches!(c.command, Some(Command::Explain { rule }) if rule == "arch-mismatch"));
+    }
+
+    #[test]
+    fn unknown_rules_name_the_nearest() {
+        assert!(unknown_rule("arch-missmatch").contains("did you mean arch-mismatch"));
+        assert!(unknown_rule("zzz").contains("`archscan rules` lists them"));
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+
+    #[test]
+    fn every_rule_is_listed_and_in_the_man_page() {
+        let list = rules_list();
+        let man = man_rules_section();
+        for d in archscan::rules::DEFS {
+            assert!(list.contains(d.id), "{}", d.id);
+            assert!(man.contains(&d.id.replace('-', "\\-")), "{}", d.id);
+        }
     }
 }

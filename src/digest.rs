@@ -18,22 +18,36 @@ pub enum Algorithm {
     Sha512,
 }
 
+/// Why a string is not a digest archscan can use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DigestError {
+    #[error("`{0}` is not a digest (no algorithm)")]
+    NoAlgorithm(String),
+    #[error("`{digest}` uses the unsupported digest algorithm `{algorithm}`")]
+    Unsupported { digest: String, algorithm: String },
+    #[error("`{digest}` is not a valid {algorithm} digest ({len} lower-case hex digits expected)")]
+    Malformed {
+        digest: String,
+        algorithm: String,
+        len: usize,
+    },
+}
+
 impl Digest {
-    /// Parses `sha256:<64 hex>` or `sha512:<128 hex>`; anything else is `Err`
-    /// with a sentence that says why.
-    pub fn parse(s: &str) -> Result<Digest, String> {
+    /// Parses `sha256:<64 hex>` or `sha512:<128 hex>`; anything else is a
+    /// [`DigestError`] that says why.
+    pub fn parse(s: &str) -> Result<Digest, DigestError> {
         let Some((alg, hex)) = s.split_once(':') else {
-            return Err(format!("`{}` is not a digest (no algorithm)", shorten(s)));
+            return Err(DigestError::NoAlgorithm(shorten(s)));
         };
         let (algorithm, len) = match alg {
             "sha256" => (Algorithm::Sha256, 64),
             "sha512" => (Algorithm::Sha512, 128),
             _ => {
-                return Err(format!(
-                    "`{}` uses the unsupported digest algorithm `{}`",
-                    shorten(s),
-                    shorten(alg)
-                ))
+                return Err(DigestError::Unsupported {
+                    digest: shorten(s),
+                    algorithm: shorten(alg),
+                })
             }
         };
         if hex.len() != len
@@ -41,10 +55,11 @@ impl Digest {
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         {
-            return Err(format!(
-                "`{}` is not a valid {alg} digest ({len} lower-case hex digits expected)",
-                shorten(s)
-            ));
+            return Err(DigestError::Malformed {
+                digest: shorten(s),
+                algorithm: alg.to_string(),
+                len,
+            });
         }
         Ok(Digest {
             algorithm,

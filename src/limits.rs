@@ -29,10 +29,9 @@ pub struct Limits {
     /// layer of many long names can make archscan hold.
     pub index_bytes: u64,
     /// Most memory the indexes of all layers alive at once may take (every
-    /// input of the run), charged while they are built.
+    /// input of the run), charged while they are built to the run's
+    /// [`crate::meter::Meter`].
     pub index_bytes_total: u64,
-    /// What they take now (shared by clones of these limits).
-    pub index_meter: crate::layers::scan::IndexMeter,
     /// Caps of executable identification.
     pub ident: IdentLimits,
 }
@@ -51,8 +50,35 @@ impl Default for Limits {
             layer_bytes: 1 << 40,
             index_bytes: 192 << 20,
             index_bytes_total: 224 << 20,
-            index_meter: Default::default(),
             ident: IdentLimits::default(),
         }
     }
+}
+
+/// A cap of [`Limits`] that an input reached: the typed reason inside every
+/// stage's "limit reached" error, so that callers and tests can tell which.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Exceeded {
+    #[error("more than {0} entries (limit)")]
+    Entries(u64),
+    #[error("{what} of {size} bytes is over the limit of {cap}")]
+    Header {
+        what: &'static str,
+        size: u64,
+        cap: usize,
+    },
+    #[error("layer decompresses to more than {0} bytes (limit)")]
+    LayerBytes(u64),
+    #[error("what archscan keeps of these entries would take more than {0} bytes (paths, link targets, small files; limit)")]
+    IndexBytes(u64),
+    #[error("what archscan keeps of all layers together would take more than {0} bytes (paths, link targets, small files; limit)")]
+    IndexBytesTotal(u64),
+    #[error("JSON document of {size} bytes is over the {cap}-byte limit")]
+    JsonBytes { size: u64, cap: usize },
+    #[error("JSON nested {depth} levels deep, over the limit of {cap}")]
+    JsonDepth { depth: usize, cap: usize },
+    #[error("indexes nested more than {0} deep (limit)")]
+    IndexDepth(usize),
+    #[error("more than {0} manifests (limit)")]
+    Manifests(usize),
 }

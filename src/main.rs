@@ -2,6 +2,7 @@
 //! input, render, and exit with the code the reports and the `--fail-on`
 //! policy give. `completions` and `man` print what packagers install.
 
+mod bars;
 mod cli;
 
 use std::io::{IsTerminal, Write};
@@ -25,7 +26,10 @@ fn main() -> ExitCode {
             .build_global();
     }
     let opts = match cli.scan_options() {
-        Ok(o) => o,
+        Ok(o) => archscan::ScanOptions {
+            progress: bars::reporter(),
+            ..o
+        },
         Err(e) => {
             eprintln!("archscan: {e}");
             return ExitCode::from(2);
@@ -116,7 +120,8 @@ fn write_stdout(bytes: &[u8]) -> Result<(), String> {
     }
 }
 
-/// `completions SHELL` and `man`: generated from the clap definition.
+/// `completions SHELL` and `man` (generated from the clap definition and the
+/// rule definitions), `rules` and `explain RULE`.
 fn helper(command: &Command) -> ExitCode {
     let mut cmd = Cli::command();
     let mut buf: Vec<u8> = Vec::new();
@@ -129,7 +134,16 @@ fn helper(command: &Command) -> ExitCode {
                 eprintln!("archscan: cannot render the man page: {e}");
                 return ExitCode::from(2);
             }
+            buf.extend_from_slice(cli::man_rules_section().as_bytes());
         }
+        Command::Rules => buf.extend_from_slice(cli::rules_list().as_bytes()),
+        Command::Explain { rule } => match archscan::rules::Rule::from_id(rule) {
+            Some(r) => buf.extend_from_slice(r.def().explain().as_bytes()),
+            None => {
+                eprintln!("archscan: {}", cli::unknown_rule(rule));
+                return ExitCode::from(2);
+            }
+        },
     }
     match write_stdout(&buf) {
         Ok(()) => ExitCode::SUCCESS,

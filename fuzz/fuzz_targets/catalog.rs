@@ -13,7 +13,7 @@ mod common;
 
 fuzz_target!(|data: &[u8]| {
     let limits = common::limits();
-    let Ok(src) = Source::from_stream("fuzz", Box::new(data), &limits) else {
+    let Ok(src) = Source::from_stream("fuzz", Box::new(data), &limits, &Default::default(), &Default::default()) else {
         return;
     };
     let Ok(cat) = catalog(&src, &limits) else {

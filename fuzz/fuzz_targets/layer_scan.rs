@@ -11,8 +11,8 @@ mod common;
 
 fuzz_target!(|data: &[u8]| {
     let limits = common::limits();
-    let a = scan_slice(data, &limits, Hashing::Always);
-    let b = scan_stream(data, &limits, Hashing::Always);
+    let a = scan_slice(data, &limits, &archscan::meter::Meter::default(), Hashing::Always);
+    let b = scan_stream(data, &limits, &archscan::meter::Meter::default(), Hashing::Always);
     if let (Ok(a), Ok(b)) = (&a, &b) {
         let pa: Vec<_> = a
             .entries

@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
     let (a, b) = data.split_at(at.min(data.len()));
     let mut layers = Vec::new();
     for part in [a, b] {
-        if let Ok(idx) = scan_slice(part, &limits, Hashing::Never) {
+        if let Ok(idx) = scan_slice(part, &limits, &archscan::meter::Meter::default(), Hashing::Never) {
             layers.push(Arc::new(idx));
         }
     }

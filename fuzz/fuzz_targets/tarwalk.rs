@@ -5,7 +5,7 @@
 
 use std::io::Read;
 
-use archscan::tarwalk::{walk, Entry, SliceInput, StreamInput};
+use archscan::archive::tar::{walk, Entry, SliceInput, StreamInput, VisitError};
 use libfuzzer_sys::fuzz_target;
 
 mod common;
@@ -21,14 +21,14 @@ fuzz_target!(|data: &[u8]| {
     let mut a: Seen = Vec::new();
     let ra = walk(&mut SliceInput::new(data), &limits, |e, body| {
         let mut first = vec![0u8; body.remaining().min(16) as usize];
-        body.read_exact(&mut first).map_err(|e| e.to_string())?;
+        body.read_exact(&mut first).map_err(VisitError::Read)?;
         record(e, first, &mut a);
         Ok(())
     });
     let mut b: Seen = Vec::new();
     let rb = walk(&mut StreamInput::new(data), &limits, |e, body| {
         let mut first = vec![0u8; body.remaining().min(16) as usize];
-        body.read_exact(&mut first).map_err(|e| e.to_string())?;
+        body.read_exact(&mut first).map_err(VisitError::Read)?;
         record(e, first, &mut b);
         Ok(())
     });

@@ -159,18 +159,8 @@ pub fn parse(b: &dyn FileBytes, limits: &IdentLimits) -> Option<MachoInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identify::testutil::{lim, Mem};
     use crate::identify::{identify, Ident, Sparse};
-
-    struct Mem(Vec<u8>);
-    impl FileBytes for Mem {
-        fn size(&self) -> u64 {
-            self.0.len() as u64
-        }
-        fn read_at(&self, offset: u64, len: usize) -> Option<&[u8]> {
-            let start = usize::try_from(offset).ok()?;
-            self.0.get(start..start.checked_add(len)?)
-        }
-    }
 
     fn thin(cputype: u32, filetype: u32, big: bool, is64: bool) -> Vec<u8> {
         let magic = if is64 { MH_MAGIC_64 } else { MH_MAGIC };
@@ -213,10 +203,6 @@ mod tests {
             v.extend_from_slice(&thin(cpu, ft, false, true));
         }
         v
-    }
-
-    fn lim() -> IdentLimits {
-        IdentLimits::default()
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub mod elf;
 pub mod macho;
 pub mod pe;
 pub mod script;
+#[cfg(test)]
+mod testutil;
 
 use std::cell::RefCell;
 

@@ -144,18 +144,8 @@ fn clr_il_only(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identify::testutil::{lim, Mem};
     use crate::identify::{identify, Ident, Sparse};
-
-    struct Mem(Vec<u8>);
-    impl FileBytes for Mem {
-        fn size(&self) -> u64 {
-            self.0.len() as u64
-        }
-        fn read_at(&self, offset: u64, len: usize) -> Option<&[u8]> {
-            let start = usize::try_from(offset).ok()?;
-            self.0.get(start..start.checked_add(len)?)
-        }
-    }
 
     fn put16(v: &mut [u8], at: usize, x: u16) {
         v[at..at + 2].copy_from_slice(&x.to_le_bytes());
@@ -194,10 +184,6 @@ mod tests {
         put32(&mut v, sec + 16, 0x200);
         put32(&mut v, sec + 20, 0x400);
         v
-    }
-
-    fn lim() -> IdentLimits {
-        IdentLimits::default()
     }
 
     #[test]

@@ -77,18 +77,8 @@ pub fn parse(b: &dyn FileBytes, limits: &IdentLimits) -> Option<ScriptInfo> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identify::testutil::Mem;
     use crate::identify::{identify, Ident, Sparse};
-
-    struct Mem(Vec<u8>);
-    impl FileBytes for Mem {
-        fn size(&self) -> u64 {
-            self.0.len() as u64
-        }
-        fn read_at(&self, offset: u64, len: usize) -> Option<&[u8]> {
-            let start = usize::try_from(offset).ok()?;
-            self.0.get(start..start.checked_add(len)?)
-        }
-    }
 
     fn p(s: &[u8]) -> Option<(String, Option<String>, bool)> {
         parse(&Mem(s.to_vec()), &IdentLimits::default()).map(|i| (i.interpreter, i.arg, i.crlf))

@@ -4,25 +4,53 @@
 
 use serde_json::Value;
 
-use crate::limits::Limits;
+use crate::limits::{Exceeded, Limits};
+
+/// Why a document is not JSON archscan reads.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonError {
+    #[error(transparent)]
+    TooBig(Exceeded),
+    #[error(transparent)]
+    TooDeep(Exceeded),
+    #[error("invalid JSON: {0}")]
+    Syntax(#[source] serde_json::Error),
+}
+
+/// A field of the wrong type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{key}` should {expected}, found {found}")]
+pub struct FieldError {
+    pub key: String,
+    /// What the spec says: "be a string", "list strings", "be a list"…
+    pub expected: &'static str,
+    pub found: &'static str,
+}
+
+fn field_error(key: &str, expected: &'static str, found: &Value) -> FieldError {
+    FieldError {
+        key: key.to_string(),
+        expected,
+        found: type_name(found),
+    }
+}
 
 /// Parses a JSON document after checking its size and nesting depth.
-pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Value, String> {
+pub fn parse(bytes: &[u8], limits: &Limits) -> Result<Value, JsonError> {
     if bytes.len() > limits.json_bytes {
-        return Err(format!(
-            "JSON document of {} bytes is over the {}-byte limit",
-            bytes.len(),
-            limits.json_bytes
-        ));
+        return Err(JsonError::TooBig(Exceeded::JsonBytes {
+            size: bytes.len() as u64,
+            cap: limits.json_bytes,
+        }));
     }
     let depth = max_depth(bytes);
     if depth > limits.json_depth {
-        return Err(format!(
-            "JSON nested {depth} levels deep, over the limit of {}",
-            limits.json_depth
-        ));
+        return Err(JsonError::TooDeep(Exceeded::JsonDepth {
+            depth,
+            cap: limits.json_depth,
+        }));
     }
-    serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON: {e}"))
+    serde_json::from_slice(bytes).map_err(JsonError::Syntax)
 }
 
 /// The deepest nesting of arrays and objects, ignoring brackets in strings.
@@ -52,20 +80,17 @@ fn max_depth(bytes: &[u8]) -> usize {
 }
 
 /// A string field, or `None` when absent or null; `Err` for another type.
-pub fn opt_str<'a>(v: &'a Value, key: &str) -> Result<Option<&'a str>, String> {
+pub fn opt_str<'a>(v: &'a Value, key: &str) -> Result<Option<&'a str>, FieldError> {
     match v.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(format!(
-            "`{key}` should be a string, found {}",
-            type_name(other)
-        )),
+        Some(other) => Err(field_error(key, "be a string", other)),
     }
 }
 
 /// A list of strings, or `None` when absent or null. A lone string is taken as
 /// a one-element list (some tools write `"Entrypoint": "/app"`).
-pub fn opt_str_list(v: &Value, key: &str) -> Result<Option<Vec<String>>, String> {
+pub fn opt_str_list(v: &Value, key: &str) -> Result<Option<Vec<String>>, FieldError> {
     match v.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(vec![s.clone()])),
@@ -73,29 +98,20 @@ pub fn opt_str_list(v: &Value, key: &str) -> Result<Option<Vec<String>>, String>
             .iter()
             .map(|i| match i {
                 Value::String(s) => Ok(s.clone()),
-                other => Err(format!(
-                    "`{key}` should list strings, found {}",
-                    type_name(other)
-                )),
+                other => Err(field_error(key, "list strings", other)),
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some),
-        Some(other) => Err(format!(
-            "`{key}` should be a list of strings, found {}",
-            type_name(other)
-        )),
+        Some(other) => Err(field_error(key, "be a list of strings", other)),
     }
 }
 
 /// An array field (absent or null is empty).
-pub fn list<'a>(v: &'a Value, key: &str) -> Result<&'a [Value], String> {
+pub fn list<'a>(v: &'a Value, key: &str) -> Result<&'a [Value], FieldError> {
     match v.get(key) {
         None | Some(Value::Null) => Ok(&[]),
         Some(Value::Array(a)) => Ok(a),
-        Some(other) => Err(format!(
-            "`{key}` should be a list, found {}",
-            type_name(other)
-        )),
+        Some(other) => Err(field_error(key, "be a list", other)),
     }
 }
 
@@ -130,13 +146,22 @@ mod tests {
         assert_eq!(max_depth(br#"{"a":"[[[[","b":[1,[2]]}"#), 3);
         let deep = "[".repeat(100) + &"]".repeat(100);
         let err = parse(deep.as_bytes(), &Limits::default()).unwrap_err();
-        assert!(err.contains("deep"), "{err}");
+        assert!(
+            matches!(
+                err,
+                JsonError::TooDeep(Exceeded::JsonDepth {
+                    depth: 100,
+                    cap: 64
+                })
+            ),
+            "{err}"
+        );
     }
 
     #[test]
     fn typed_accessors_explain_wrong_types() {
         let v: Value = serde_json::from_str(r#"{"a":1,"b":"x","c":["y"],"d":"z"}"#).unwrap();
-        assert!(opt_str(&v, "a").unwrap_err().contains("a number"));
+        assert_eq!(opt_str(&v, "a").unwrap_err().found, "a number");
         assert_eq!(opt_str(&v, "b").unwrap(), Some("x"));
         assert_eq!(opt_str_list(&v, "c").unwrap(), Some(vec!["y".to_string()]));
         assert_eq!(opt_str_list(&v, "d").unwrap(), Some(vec!["z".to_string()]));

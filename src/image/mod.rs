@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::digest::Digest;
 use crate::findings::{Finding, Rule, Severity};
-use crate::limits::Limits;
+use crate::limits::{Exceeded, Limits};
 use crate::platform::Platform;
 use crate::source::Source;
 
@@ -90,7 +90,7 @@ pub struct Unreadable {
     pub refs: Vec<String>,
     pub manifest_digest: Option<Digest>,
     pub index_platform: Option<Platform>,
-    pub error: String,
+    pub error: std::sync::Arc<PlanError>,
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +140,108 @@ pub struct Catalog {
     pub notes: Vec<Finding>,
 }
 
+/// Why an input's image metadata cannot be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// An OCI layout directory without its index.
+    #[error("{archive}: not an OCI image layout: there is no index.json in this directory")]
+    NoIndex { archive: String },
+
+    /// Image members without the manifest that lists them (written last).
+    #[error("{archive}: the archive has image members ({member}) but no manifest.json or index.json: it is incomplete or truncated")]
+    Incomplete { archive: String, member: String },
+
+    /// `index.json` or `manifest.json` cannot be read as the spec says.
+    #[error("{archive}: {document}: {source}")]
+    Plan {
+        archive: String,
+        document: &'static str,
+        #[source]
+        source: PlanError,
+    },
+}
+
+impl CatalogError {
+    /// The cap of [`Limits`] reached, if that is why the input is unreadable.
+    pub fn exceeded(&self) -> Option<Exceeded> {
+        match self {
+            CatalogError::Plan { source, .. } => source.exceeded(),
+            _ => None,
+        }
+    }
+}
+
+/// Why an image's metadata (an index, a manifest, a config) cannot be read.
+/// The plan of such an image is [`Planned::Unreadable`], with this as its
+/// reason; an unreadable `index.json` or `manifest.json` makes the whole
+/// input unreadable.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The source could not give a member.
+    #[error(transparent)]
+    Source(Box<crate::source::SourceError>),
+    #[error(transparent)]
+    Json(#[from] json::JsonError),
+    #[error(transparent)]
+    Field(#[from] json::FieldError),
+    #[error(transparent)]
+    Digest(#[from] crate::digest::DigestError),
+    /// A blob or document that must be there is not.
+    #[error("{0}")]
+    Missing(String),
+    /// A document's shape is not what the spec says.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Limit(#[from] Exceeded),
+    /// An error inside a named document, entry or descriptor.
+    #[error("{context}: {source}")]
+    In {
+        context: String,
+        #[source]
+        source: Box<PlanError>,
+    },
+}
+
+impl PlanError {
+    /// This error inside a named context.
+    pub fn inside(self, context: impl std::fmt::Display) -> PlanError {
+        PlanError::In {
+            context: context.to_string(),
+            source: Box::new(self),
+        }
+    }
+
+    /// The cap of [`Limits`] reached, if that is why this is unreadable.
+    pub fn exceeded(&self) -> Option<Exceeded> {
+        match self.root() {
+            PlanError::Limit(e)
+            | PlanError::Json(json::JsonError::TooDeep(e) | json::JsonError::TooBig(e)) => Some(*e),
+            PlanError::Source(e) => e.exceeded(),
+            _ => None,
+        }
+    }
+
+    /// The innermost error, under every `In` context.
+    pub fn root(&self) -> &PlanError {
+        match self {
+            PlanError::In { source, .. } => source.root(),
+            other => other,
+        }
+    }
+}
+
+/// Puts an error inside a named context (`manifest.json: entry 3: …`).
+trait Within<T> {
+    fn within(self, context: impl std::fmt::Display) -> Result<T, PlanError>;
+}
+
+impl<T, E: Into<PlanError>> Within<T> for Result<T, E> {
+    fn within(self, context: impl std::fmt::Display) -> Result<T, PlanError> {
+        self.map_err(|e| e.into().inside(context))
+    }
+}
+
 const MT_OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const MT_DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 const MT_OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -150,29 +252,22 @@ const CONFIG_TYPES: &[&str] = &[
 ];
 
 /// Reads the input's metadata into image plans.
-pub fn catalog(source: &Source, limits: &Limits) -> crate::error::Result<Catalog> {
+pub fn catalog(source: &Source, limits: &Limits) -> Result<Catalog, CatalogError> {
+    use CatalogError as Error;
     let has_index = source.has("index.json");
     let has_manifest = source.has("manifest.json");
     let archive = source.display.clone();
-    let format_err = |what: String| crate::error::Error::Format {
-        archive: archive.clone(),
-        what,
-    };
     if !has_index && !has_manifest {
         let format = if source.is_single_file() {
             Format::Binary
         } else if source.is_dir() && source.has("oci-layout") {
-            return Err(format_err(
-                "not an OCI image layout: there is no index.json in this directory".into(),
-            ));
+            return Err(Error::NoIndex { archive });
         } else if source.is_dir() {
             Format::RootfsDir
         } else if let Some(member) = source.image_member() {
             // A truncated `docker save` loses manifest.json (written last):
             // what is left is not a root filesystem to judge.
-            return Err(format_err(format!(
-                "the archive has image members ({member}) but no manifest.json or index.json: it is incomplete or truncated"
-            )));
+            return Err(Error::Incomplete { archive, member });
         } else {
             Format::RootfsTar
         };
@@ -192,12 +287,19 @@ pub fn catalog(source: &Source, limits: &Limits) -> crate::error::Result<Catalog
         next_group: 0,
     };
     if has_index {
-        cx.read_index()
-            .map_err(|e| format_err(format!("index.json: {e}")))?;
+        cx.read_index().map_err(|source| Error::Plan {
+            archive: archive.clone(),
+            document: "index.json",
+            source,
+        })?;
     }
     if has_manifest {
         cx.read_docker_manifest(has_index)
-            .map_err(|e| format_err(format!("manifest.json: {e}")))?;
+            .map_err(|source| Error::Plan {
+                archive: archive.clone(),
+                document: "manifest.json",
+                source,
+            })?;
     }
     let format = match (source.is_dir(), has_index, has_manifest) {
         (true, _, _) => Format::OciLayout,
@@ -220,6 +322,29 @@ struct Cx<'a> {
     visited: HashSet<Digest>,
     manifests_read: usize,
     next_group: usize,
+}
+
+/// Adds `tags` to a plan's refs; the first becomes its name (a RepoTag is
+/// what users type).
+fn add_tags(plan: &mut ImagePlan, tags: &[String]) {
+    for t in tags {
+        if !plan.refs.contains(t) {
+            plan.refs.push(t.clone());
+        }
+    }
+    if let Some(t) = tags.first() {
+        plan.name = Some(t.clone());
+    }
+}
+
+/// A descriptor of an index being followed, with what its parents gave it.
+struct Described<'v> {
+    desc: &'v Value,
+    names: Names,
+    /// Its platform, or its parent's.
+    platform: Option<Platform>,
+    depth: usize,
+    group: usize,
 }
 
 /// A descriptor's names, carried down nested indexes.
@@ -275,27 +400,27 @@ fn is_attestation(desc: &Value, annotations: &[(String, String)]) -> bool {
 }
 
 impl Cx<'_> {
-    fn read_json(&self, member: &str) -> Result<Option<(Vec<u8>, Value)>, String> {
+    fn read_json(&self, member: &str) -> Result<Option<(Vec<u8>, Value)>, PlanError> {
         let Some(bytes) = self
             .source
             .read_small(member, self.limits)
-            .map_err(|e| e.to_string())?
+            .map_err(|e| PlanError::Source(Box::new(e)))?
         else {
             return Ok(None);
         };
-        let v = json::parse(&bytes, self.limits).map_err(|e| format!("{member}: {e}"))?;
+        let v = json::parse(&bytes, self.limits).within(member)?;
         Ok(Some((bytes, v)))
     }
 
-    fn read_index(&mut self) -> Result<(), String> {
+    fn read_index(&mut self) -> Result<(), PlanError> {
         let (_, index) = self
             .read_json("index.json")?
-            .ok_or("index.json is missing")?;
+            .ok_or_else(|| PlanError::Missing("index.json is missing".into()))?;
         if !index.is_object() {
-            return Err(format!(
+            return Err(PlanError::Invalid(format!(
                 "expected an object, found {}",
                 json::type_name(&index)
-            ));
+            )));
         }
         let manifests = json::list(&index, "manifests")?;
         if manifests.is_empty() {
@@ -311,7 +436,8 @@ impl Cx<'_> {
     }
 
     /// Follows one descriptor of an index: an image, a nested index, or
-    /// something skipped with a note.
+    /// something skipped with a note. What cannot be read is planned as
+    /// [`Planned::Unreadable`], with why.
     fn descriptor(
         &mut self,
         desc: &Value,
@@ -321,101 +447,135 @@ impl Cx<'_> {
         parent_platform: Option<&Platform>,
     ) {
         let annotations = json::str_map(desc, "annotations");
-        let names = Names::from_annotations(&annotations, parent);
-        let platform = desc_platform(desc).or_else(|| parent_platform.cloned());
-        let media_type = desc.get("mediaType").and_then(Value::as_str).unwrap_or("");
-        let unreadable = |names: &Names, digest: Option<Digest>, error: String| {
-            Planned::Unreadable(Unreadable {
-                name: names.name.clone(),
-                refs: names.refs.clone(),
+        let d = Described {
+            desc,
+            names: Names::from_annotations(&annotations, parent),
+            platform: desc_platform(desc).or_else(|| parent_platform.cloned()),
+            depth,
+            group,
+        };
+        if let Err((digest, error)) = self.follow(&d, &annotations) {
+            self.images.push(Planned::Unreadable(Unreadable {
+                name: d.names.name.clone(),
+                refs: d.names.refs.clone(),
                 manifest_digest: digest,
                 index_platform: desc_platform(desc),
-                error,
-            })
+                error: std::sync::Arc::new(error),
+            }));
+        }
+    }
+
+    /// [`Cx::descriptor`]'s work; `Err` carries the digest, when known.
+    fn follow(
+        &mut self,
+        d: &Described<'_>,
+        annotations: &[(String, String)],
+    ) -> Result<(), (Option<Digest>, PlanError)> {
+        let raw_digest = d.desc.get("digest").and_then(Value::as_str).unwrap_or("");
+        let digest = Digest::parse(raw_digest)
+            .map_err(|e| (None, PlanError::from(e).inside("manifest descriptor")))?;
+        let with_digest = |e: PlanError| (Some(digest.clone()), e);
+        if !self.admit(d, &digest, annotations).map_err(with_digest)? {
+            return Ok(());
+        }
+        let member = digest.blob_path();
+        let Some(doc) = self
+            .manifest_doc(d, &digest, &member)
+            .map_err(with_digest)?
+        else {
+            return Ok(());
         };
-        let raw_digest = desc.get("digest").and_then(Value::as_str).unwrap_or("");
-        let digest = match Digest::parse(raw_digest) {
-            Ok(d) => d,
-            Err(e) => {
-                self.images.push(unreadable(
-                    &names,
-                    None,
-                    format!("manifest descriptor: {e}"),
-                ));
-                return;
-            }
-        };
-        if is_attestation(desc, &annotations) {
+        self.document(d, &digest, &member, doc).map_err(with_digest)
+    }
+
+    /// Whether a descriptor is read at all: attestations are skipped, a
+    /// manifest seen before is read once, and the nesting and manifest caps
+    /// apply.
+    fn admit(
+        &mut self,
+        d: &Described<'_>,
+        digest: &Digest,
+        annotations: &[(String, String)],
+    ) -> Result<bool, PlanError> {
+        if is_attestation(d.desc, annotations) {
             self.notes.push(Finding::note(format!(
                 "skipped the attestation manifest {} (build provenance/SBOM, not an image)",
                 digest.short()
             )));
-            return;
+            return Ok(false);
         }
-        if depth > self.limits.index_depth {
-            self.images.push(unreadable(
-                &names,
-                Some(digest),
-                format!(
-                    "indexes nested more than {} deep (limit)",
-                    self.limits.index_depth
-                ),
-            ));
-            return;
+        if d.depth > self.limits.index_depth {
+            return Err(Exceeded::IndexDepth(self.limits.index_depth).into());
         }
         if !self.visited.insert(digest.clone()) {
             // The same manifest twice (a cycle, or two tags of one image).
+            let media_type = d
+                .desc
+                .get("mediaType")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             if !media_type.contains("index") && !media_type.contains("list") {
-                self.merge_names(&digest, &names);
+                self.merge_names(digest, &d.names);
             } else {
                 self.notes.push(Finding::note(format!(
                     "the index {} is listed more than once (or in a cycle); read once",
                     digest.short()
                 )));
             }
-            return;
+            return Ok(false);
         }
         self.manifests_read += 1;
         if self.manifests_read > self.limits.manifests {
-            self.images.push(unreadable(
-                &names,
-                Some(digest),
-                format!("more than {} manifests (limit)", self.limits.manifests),
-            ));
-            return;
+            return Err(Exceeded::Manifests(self.limits.manifests).into());
         }
-        let member = digest.blob_path();
-        let doc = match self.read_json(&member) {
-            Ok(Some(doc)) => doc,
-            Ok(None) if depth > 0 && platform.is_some() => {
+        Ok(true)
+    }
+
+    /// The manifest or index a descriptor names; `None` (with a note) for a
+    /// platform an export left out.
+    fn manifest_doc(
+        &mut self,
+        d: &Described<'_>,
+        digest: &Digest,
+        member: &str,
+    ) -> Result<Option<(Vec<u8>, Value)>, PlanError> {
+        match self.read_json(member)? {
+            Some(doc) => Ok(Some(doc)),
+            None if d.depth > 0 && d.platform.is_some() => {
                 // `docker save --platform` and containerd exports keep the index
                 // but only the platforms that were pulled.
                 self.notes.push(Finding::note(format!(
                     "the {} image ({}) is listed in the index but its manifest is not in the archive (platform not exported): not judged",
-                    platform.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+                    d.platform.as_ref().map(|p| p.to_string()).unwrap_or_default(),
                     digest.short()
                 )));
-                return;
+                Ok(None)
             }
-            Ok(None) => {
-                self.images.push(unreadable(
-                    &names,
-                    Some(digest.clone()),
-                    format!("the manifest blob {member} is missing from the archive"),
-                ));
-                return;
-            }
-            Err(e) => {
-                self.images.push(unreadable(&names, Some(digest), e));
-                return;
-            }
-        };
-        let mut findings = Vec::new();
-        let actual = Digest::of(digest.algorithm(), &doc.0);
-        if actual != digest {
-            findings.push(digest_mismatch("manifest", &member, &digest, &actual));
+            None => Err(PlanError::Missing(format!(
+                "the manifest blob {member} is missing from the archive"
+            ))),
         }
-        let value = doc.1;
+    }
+
+    /// A manifest or index document: an index's children are followed, a
+    /// manifest becomes a plan, anything else is skipped with a note.
+    fn document(
+        &mut self,
+        d: &Described<'_>,
+        digest: &Digest,
+        member: &str,
+        (bytes, value): (Vec<u8>, Value),
+    ) -> Result<(), PlanError> {
+        let mut findings = Vec::new();
+        let actual = Digest::of(digest.algorithm(), &bytes);
+        if actual != *digest {
+            findings.push(digest_mismatch("manifest", member, digest, &actual));
+        }
+        let media_type = d
+            .desc
+            .get("mediaType")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let doc_type = value
             .get("mediaType")
             .and_then(Value::as_str)
@@ -425,18 +585,10 @@ impl Cx<'_> {
             || (doc_type.is_empty() && value.get("manifests").is_some());
         if is_index {
             self.notes.extend(findings);
-            let children = match json::list(&value, "manifests") {
-                Ok(c) => c,
-                Err(e) => {
-                    self.images
-                        .push(unreadable(&names, Some(digest), format!("{member}: {e}")));
-                    return;
-                }
-            };
-            for child in children {
-                self.descriptor(child, depth + 1, &names, group, None);
+            for child in json::list(&value, "manifests").within(member)? {
+                self.descriptor(child, d.depth + 1, &d.names, d.group, None);
             }
-            return;
+            return Ok(());
         }
         let is_manifest = doc_type == MT_OCI_MANIFEST
             || doc_type == MT_DOCKER_MANIFEST
@@ -446,20 +598,17 @@ impl Cx<'_> {
                 "skipped {} of media type `{doc_type}`: not an image manifest",
                 digest.short()
             )));
-            return;
+            return Ok(());
         }
-        match self.image_from_manifest(&value, &member, findings) {
-            Ok(Some(mut plan)) => {
-                plan.name = names.name.clone();
-                plan.refs = names.refs.clone();
-                plan.manifest_digest = Some(digest);
-                plan.index_platform = desc_platform(desc);
-                plan.group = group;
-                self.images.push(Planned::Image(Box::new(plan)));
-            }
-            Ok(None) => {}
-            Err(e) => self.images.push(unreadable(&names, Some(digest), e)),
+        if let Some(mut plan) = self.image_from_manifest(&value, member, findings)? {
+            plan.name = d.names.name.clone();
+            plan.refs = d.names.refs.clone();
+            plan.manifest_digest = Some(digest.clone());
+            plan.index_platform = desc_platform(d.desc);
+            plan.group = d.group;
+            self.images.push(Planned::Image(Box::new(plan)));
         }
+        Ok(())
     }
 
     /// Adds names to an image already planned from the same manifest.
@@ -487,10 +636,10 @@ impl Cx<'_> {
         manifest: &Value,
         member: &str,
         mut findings: Vec<Finding>,
-    ) -> Result<Option<ImagePlan>, String> {
+    ) -> Result<Option<ImagePlan>, PlanError> {
         let config_desc = manifest
             .get("config")
-            .ok_or_else(|| format!("{member}: the manifest has no config"))?;
+            .ok_or_else(|| PlanError::Invalid(format!("{member}: the manifest has no config")))?;
         let config_type = config_desc
             .get("mediaType")
             .and_then(Value::as_str)
@@ -501,7 +650,7 @@ impl Cx<'_> {
                 .and_then(Value::as_str)
                 .unwrap_or(""),
         )
-        .map_err(|e| format!("{member}: config descriptor: {e}"))?;
+        .within(format!("{member}: config descriptor"))?;
         if !config_type.is_empty() && !CONFIG_TYPES.contains(&config_type) {
             self.notes.push(Finding::note(format!(
                 "skipped the artifact {member} (config media type `{config_type}`): not a container image"
@@ -510,7 +659,9 @@ impl Cx<'_> {
         }
         let config_member = config_digest.blob_path();
         let (bytes, config) = self.read_json(&config_member)?.ok_or_else(|| {
-            format!("the config blob {config_member} is missing from the archive")
+            PlanError::Missing(format!(
+                "the config blob {config_member} is missing from the archive"
+            ))
         })?;
         let actual = Digest::of(config_digest.algorithm(), &bytes);
         if actual != config_digest {
@@ -521,10 +672,33 @@ impl Cx<'_> {
                 &actual,
             ));
         }
-        let config = parse_config(&config).map_err(|e| format!("{config_member}: {e}"))?;
+        let config = parse_config(&config).within(&config_member)?;
+        let layers = self.manifest_layers(manifest, member, &mut findings)?;
+        Ok(Some(ImagePlan {
+            name: None,
+            refs: Vec::new(),
+            manifest_digest: None,
+            config_digest: Some(config_digest),
+            config,
+            index_platform: None,
+            layers,
+            group: 0,
+            findings,
+        }))
+    }
+
+    /// The filesystem layers a manifest lists, in order; other layers
+    /// (non-tar media types, foreign layers not shipped) are skipped with a
+    /// note in `findings`.
+    fn manifest_layers(
+        &self,
+        manifest: &Value,
+        member: &str,
+        findings: &mut Vec<Finding>,
+    ) -> Result<Vec<LayerRef>, PlanError> {
         let mut layers = Vec::new();
         for (i, l) in json::list(manifest, "layers")
-            .map_err(|e| format!("{member}: {e}"))?
+            .within(member)?
             .iter()
             .enumerate()
         {
@@ -533,7 +707,7 @@ impl Cx<'_> {
                 .and_then(Value::as_str)
                 .map(str::to_string);
             let d = Digest::parse(l.get("digest").and_then(Value::as_str).unwrap_or(""))
-                .map_err(|e| format!("{member}: layer {i}: {e}"))?;
+                .within(format!("{member}: layer {i}"))?;
             let blob = d.blob_path();
             let mt = media_type.as_deref().unwrap_or("");
             let is_tar = mt.is_empty() || mt.contains(".tar") || mt.contains("layer.v1.tar");
@@ -552,7 +726,9 @@ impl Cx<'_> {
                 continue;
             }
             if !self.source.has(&blob) {
-                return Err(format!("layer {i} blob {blob} is missing from the archive"));
+                return Err(PlanError::Missing(format!(
+                    "layer {i} blob {blob} is missing from the archive"
+                )));
             }
             layers.push(LayerRef {
                 position: i,
@@ -562,139 +738,116 @@ impl Cx<'_> {
                 media_type,
             });
         }
-        Ok(Some(ImagePlan {
-            name: None,
-            refs: Vec::new(),
-            manifest_digest: None,
-            config_digest: Some(config_digest),
-            config,
-            index_platform: None,
-            layers,
-            group: 0,
-            findings,
-        }))
+        Ok(layers)
     }
 
     /// Reads `manifest.json`. With `index_led`, images already planned from
     /// `index.json` are matched by config digest and only given their tags;
     /// entries that match nothing are reported as a disagreement and planned.
-    fn read_docker_manifest(&mut self, index_led: bool) -> Result<(), String> {
+    fn read_docker_manifest(&mut self, index_led: bool) -> Result<(), PlanError> {
         let (_, doc) = self
             .read_json("manifest.json")?
-            .ok_or("manifest.json is missing")?;
+            .ok_or_else(|| PlanError::Missing("manifest.json is missing".into()))?;
         let entries = match &doc {
             Value::Array(a) => a.as_slice(),
-            other => return Err(format!("expected a list, found {}", json::type_name(other))),
+            other => {
+                return Err(PlanError::Invalid(format!(
+                    "expected a list, found {}",
+                    json::type_name(other)
+                )))
+            }
         };
         for (n, entry) in entries.iter().enumerate() {
             let tags = json::opt_str_list(entry, "RepoTags")
-                .map_err(|e| format!("entry {n}: {e}"))?
+                .within(format!("entry {n}"))?
                 .unwrap_or_default();
             let names = Names {
                 name: tags.first().cloned(),
-                refs: tags.clone(),
+                refs: tags,
             };
-            let unreadable = |error: String| {
-                Planned::Unreadable(Unreadable {
+            if let Err(error) = self.docker_entry(entry, n, &names, index_led) {
+                self.images.push(Planned::Unreadable(Unreadable {
                     name: names.name.clone(),
                     refs: names.refs.clone(),
                     manifest_digest: None,
                     index_platform: None,
-                    error,
-                })
-            };
-            let config_name = match json::opt_str(entry, "Config") {
-                Ok(Some(c)) => c.to_string(),
-                Ok(None) => {
-                    self.images.push(unreadable(format!(
-                        "manifest.json entry {n} names no Config"
-                    )));
-                    continue;
-                }
-                Err(e) => {
-                    self.images
-                        .push(unreadable(format!("manifest.json entry {n}: {e}")));
-                    continue;
-                }
-            };
-            // With index.json leading, a layer manifest.json names but the
-            // archive lacks (containerd lists foreign layers it does not
-            // export) only matters if index.json does not cover the image.
-            let plan = self.plan_docker_entry(entry, n, &config_name, index_led);
-            let (mut plan, missing) = match plan {
-                Ok(p) => p,
-                Err(e) => {
-                    self.images.push(unreadable(e));
-                    continue;
-                }
-            };
-            plan.name = names.name.clone();
-            plan.refs = names.refs.clone();
-            if index_led {
-                let same = self.images.iter_mut().find_map(|p| match p {
-                    Planned::Image(p) if p.config_digest == plan.config_digest => Some(p),
-                    _ => None,
-                });
-                let group = same.as_ref().map(|p| p.group);
-                match same {
-                    Some(existing) => {
-                        for t in &tags {
-                            if !existing.refs.contains(t) {
-                                existing.refs.push(t.clone());
-                            }
-                        }
-                        if let Some(t) = tags.first() {
-                            // A RepoTag is what users type: prefer it as the name.
-                            existing.name = Some(t.clone());
-                        }
-                        let ours: Vec<&str> =
-                            plan.layers.iter().map(|l| l.member.as_str()).collect();
-                        let theirs: Vec<&str> =
-                            existing.layers.iter().map(|l| l.member.as_str()).collect();
-                        if ours != theirs {
-                            self.notes.push(Finding::note(format!(
-                                "manifest.json and index.json disagree on the layers of {}: judged by index.json",
-                                plan.name.as_deref().unwrap_or(&config_name)
-                            )));
-                        }
-                        // The other platforms of the same index carry the
-                        // same tags (Docker lists one platform per tag).
-                        for p in self.images.iter_mut() {
-                            if let Planned::Image(p) = p {
-                                if Some(p.group) == group {
-                                    for t in &tags {
-                                        if !p.refs.contains(t) {
-                                            p.refs.push(t.clone());
-                                        }
-                                    }
-                                    if let Some(t) = tags.first() {
-                                        p.name = Some(t.clone());
-                                    }
-                                }
-                            }
-                        }
-                        continue;
-                    }
-                    None => {
-                        if let Some(m) = missing.first() {
-                            self.images.push(unreadable(format!(
-                                "{m} named by manifest.json is missing from the archive"
-                            )));
-                            continue;
-                        }
-                        self.notes.push(Finding::note(format!(
-                            "manifest.json lists {} (config {}) which index.json does not: judged from manifest.json",
-                            plan.name.as_deref().unwrap_or("an image"),
-                            config_name
-                        )));
-                    }
-                }
+                    error: std::sync::Arc::new(error),
+                }));
             }
-            plan.group = self.next_group;
-            self.next_group += 1;
-            self.images.push(Planned::Image(Box::new(plan)));
         }
         Ok(())
+    }
+
+    /// One entry of `manifest.json`: a plan of its own, or (with index.json
+    /// leading) its tags given to the image index.json already planned.
+    fn docker_entry(
+        &mut self,
+        entry: &Value,
+        n: usize,
+        names: &Names,
+        index_led: bool,
+    ) -> Result<(), PlanError> {
+        let config_name = json::opt_str(entry, "Config")
+            .within(format!("manifest.json entry {n}"))?
+            .ok_or_else(|| PlanError::Invalid(format!("manifest.json entry {n} names no Config")))?
+            .to_string();
+        // With index.json leading, a layer manifest.json names but the
+        // archive lacks (containerd lists foreign layers it does not
+        // export) only matters if index.json does not cover the image.
+        let (mut plan, missing) = self.plan_docker_entry(entry, n, &config_name, index_led)?;
+        plan.name = names.name.clone();
+        plan.refs = names.refs.clone();
+        if index_led {
+            if self.tag_index_image(&plan, &names.refs, &config_name) {
+                return Ok(());
+            }
+            if let Some(m) = missing.first() {
+                return Err(PlanError::Missing(format!(
+                    "{m} named by manifest.json is missing from the archive"
+                )));
+            }
+            self.notes.push(Finding::note(format!(
+                "manifest.json lists {} (config {}) which index.json does not: judged from manifest.json",
+                plan.name.as_deref().unwrap_or("an image"),
+                config_name
+            )));
+        }
+        plan.group = self.next_group;
+        self.next_group += 1;
+        self.images.push(Planned::Image(Box::new(plan)));
+        Ok(())
+    }
+
+    /// Gives `tags` to the image index.json planned with the same config (and
+    /// to the other platforms of its index: Docker lists one platform per
+    /// tag). `false` when index.json has no such image.
+    fn tag_index_image(&mut self, plan: &ImagePlan, tags: &[String], config_name: &str) -> bool {
+        let same = self.images.iter_mut().find_map(|p| match p {
+            Planned::Image(p) if p.config_digest == plan.config_digest => Some(p),
+            _ => None,
+        });
+        let Some(existing) = same else {
+            return false;
+        };
+        let group = existing.group;
+        let ours: Vec<&str> = plan.layers.iter().map(|l| l.member.as_str()).collect();
+        let theirs: Vec<&str> = existing.layers.iter().map(|l| l.member.as_str()).collect();
+        let disagree = ours != theirs;
+        add_tags(existing, tags);
+        if disagree {
+            self.notes.push(Finding::note(format!(
+                "manifest.json and index.json disagree on the layers of {}: judged by index.json",
+                plan.name.as_deref().unwrap_or(config_name)
+            )));
+        }
+        for p in self.images.iter_mut() {
+            if let Planned::Image(p) = p {
+                if p.group == group {
+                    add_tags(p, tags);
+                }
+            }
+        }
+        true
     }
 
     fn plan_docker_entry(
@@ -703,12 +856,14 @@ impl Cx<'_> {
         n: usize,
         config_name: &str,
         lenient: bool,
-    ) -> Result<(ImagePlan, Vec<String>), String> {
+    ) -> Result<(ImagePlan, Vec<String>), PlanError> {
         let config_member = crate::source::member_key(config_name.as_bytes());
         // crane and some podman versions name the config `sha256:<hex>`.
         let expect = digest_in_name(&config_member);
         let (bytes, config) = self.read_json(&config_member)?.ok_or_else(|| {
-            format!("the config {config_member} named by manifest.json is missing from the archive")
+            PlanError::Missing(format!(
+                "the config {config_member} named by manifest.json is missing from the archive"
+            ))
         })?;
         let mut findings = Vec::new();
         let actual = Digest::sha256_of(&bytes);
@@ -718,9 +873,9 @@ impl Cx<'_> {
                 findings.push(digest_mismatch("config", &config_member, e, &actual));
             }
         }
-        let config = parse_config(&config).map_err(|e| format!("{config_member}: {e}"))?;
+        let config = parse_config(&config).within(&config_member)?;
         let layer_names = json::opt_str_list(entry, "Layers")
-            .map_err(|e| format!("manifest.json entry {n}: {e}"))?
+            .within(format!("manifest.json entry {n}"))?
             .unwrap_or_default();
         let mut layers = Vec::new();
         let mut missing = Vec::new();
@@ -732,9 +887,9 @@ impl Cx<'_> {
                     missing.push(what);
                     continue;
                 }
-                return Err(format!(
+                return Err(PlanError::Missing(format!(
                     "{what} named by manifest.json is missing from the archive"
-                ));
+                )));
             }
             let in_name = digest_in_name(&member);
             let digest = in_name
@@ -797,12 +952,12 @@ fn digest_mismatch(what: &str, member: &str, want: &Digest, got: &Digest) -> Fin
 }
 
 /// Extracts what archscan needs from an image config.
-pub fn parse_config(v: &Value) -> Result<ImageConfig, String> {
+pub fn parse_config(v: &Value) -> Result<ImageConfig, PlanError> {
     if !v.is_object() {
-        return Err(format!(
+        return Err(PlanError::Invalid(format!(
             "the config should be an object, found {}",
             json::type_name(v)
-        ));
+        )));
     }
     let mut c = ImageConfig {
         os: json::opt_str(v, "os")?.map(str::to_string),
@@ -874,6 +1029,10 @@ mod tests {
         assert_eq!(c.cmd, None);
         assert_eq!(c.layer_history, vec![Some("COPY app /app".to_string())]);
         let bad: Value = serde_json::from_str(r#"{"architecture":5}"#).unwrap();
-        assert!(parse_config(&bad).unwrap_err().contains("architecture"));
+        let err = parse_config(&bad).unwrap_err();
+        assert!(
+            matches!(err.root(), PlanError::Field(f) if f.key == "architecture"),
+            "{err}"
+        );
     }
 }

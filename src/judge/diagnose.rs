@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::findings::{Finding, Rule, Severity};
+use crate::findings::{Rule, Severity};
 use crate::identify::{ElfInfo, Ident};
 use crate::layers::merge::{MergedFs, Resolved};
 use crate::paths;
@@ -532,19 +532,6 @@ pub fn noise_category(path: &str) -> Option<&'static str> {
         return Some("test data");
     }
     None
-}
-
-/// Hands out a finding about a script's `#!` line.
-pub fn crlf_finding(script: &str, interpreter: &str, runs: bool) -> Finding {
-    Finding::new(
-        Rule::CrlfShebang,
-        severity(runs),
-        format!(
-            "{script} has a Windows (CR LF) line ending on its #! line: the kernel looks for `{interpreter}\\r` and fails with `no such file or directory`"
-        ),
-    )
-    .path(script)
-    .hint("convert the script to LF line endings (`dos2unix`, or `* text eol=lf` in .gitattributes so Windows checkouts stop adding CR)")
 }
 
 #[cfg(test)]

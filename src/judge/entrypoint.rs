@@ -1,4 +1,4 @@
-//! What the container actually runs: Entrypoint + Cmd, argv[0] made absolute
+//! What the container actually runs: Entrypoint + Cmd, `argv[0]` made absolute
 //! through `PATH` (from the config's `Env`) and `WorkingDir`, symlinks resolved
 //! inside the image, and `#!` scripts followed to their interpreter (through
 //! `PATH` for `#!/usr/bin/env NAME`) until the binary the kernel execs.
@@ -19,7 +19,7 @@ const MAX_SCRIPT_DEPTH: usize = 4;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Via {
-    /// argv[0] itself.
+    /// `argv[0]` itself.
     Argv,
     /// A `#!` line named this interpreter.
     Shebang,
@@ -41,7 +41,7 @@ pub struct Step {
 pub enum Stop {
     /// A native binary was reached.
     Native,
-    /// argv[0] (or a PATH lookup of it) names nothing in the image.
+    /// `argv[0]` (or a PATH lookup of it) names nothing in the image.
     Missing { name: String, searched: Vec<String> },
     /// A script's interpreter is absent.
     InterpreterMissing { script: String, interpreter: String },
@@ -59,7 +59,7 @@ pub enum Stop {
 #[derive(Debug, Clone)]
 pub struct Resolution {
     pub argv: Vec<String>,
-    /// argv[0] made absolute (the first step's path).
+    /// `argv[0]` made absolute (the first step's path).
     pub path: Option<String>,
     /// Every file on the way to the one the kernel execs.
     pub chain: Vec<Step>,

@@ -7,75 +7,15 @@ use std::io::{self, BufRead, BufReader, Read};
 
 use rayon::prelude::*;
 
+pub use crate::archive::decode::{decoder, Compression};
+use crate::archive::tar::{
+    self as tarwalk, EntryKind, SliceInput, StreamInput, TarError, TarProblem, VisitError,
+};
 use crate::digest::{Digest, Hasher};
 use crate::identify::{self, Capture, Ident};
-use crate::limits::Limits;
+use crate::limits::{Exceeded, Limits};
+use crate::meter::{Budget, Meter};
 use crate::paths;
-use crate::tarwalk::{self, EntryKind, SliceInput, StreamInput, TarError};
-
-/// How a blob (layer or outer archive) is compressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Compression {
-    None,
-    Gzip,
-    Zstd,
-    Xz,
-    Bzip2,
-}
-
-impl Compression {
-    /// Tells the compression from the first bytes of a blob.
-    pub fn sniff(first: &[u8]) -> Compression {
-        if first.starts_with(&[0x1f, 0x8b]) {
-            Compression::Gzip
-        } else if first.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-            Compression::Zstd
-        } else if first.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
-            Compression::Xz
-        } else if first.starts_with(b"BZh") {
-            Compression::Bzip2
-        } else {
-            Compression::None
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Compression::None => "none",
-            Compression::Gzip => "gzip",
-            Compression::Zstd => "zstd",
-            Compression::Xz => "xz",
-            Compression::Bzip2 => "bzip2",
-        }
-    }
-}
-
-/// Opens a decoder for `raw` according to its magic bytes.
-pub fn decoder<'r, R: BufRead + 'r>(
-    raw: R,
-    compression: Compression,
-) -> io::Result<Box<dyn Read + 'r>> {
-    Ok(match compression {
-        Compression::None => Box::new(raw),
-        // Multi-member gzip (estargz, pigz, concatenated streams) is one stream.
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
-        Compression::Zstd => {
-            let mut d = zstd::stream::read::Decoder::with_buffer(raw)?;
-            // Frames asking for windows over 128 MiB (zstd --long=27) are refused:
-            // a hostile frame cannot make us allocate gigabytes.
-            d.window_log_max(27)?;
-            Box::new(d)
-        }
-        Compression::Xz => Box::new(liblzma::bufread::XzDecoder::new_multi_decoder(raw)),
-        Compression::Bzip2 => {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "bzip2 compression is not supported",
-            ))
-        }
-    })
-}
 
 /// What an entry of a layer is, after whiteout names are recognised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -141,75 +81,9 @@ pub fn entry_cost(e: &LayerEntry) -> u64 {
     (e.path.len() + link + content + fixed) as u64
 }
 
-/// The running cost of one index against [`Limits::index_bytes`], also
-/// charged to the run's [`IndexMeter`] against [`Limits::index_bytes_total`]
-/// so that many hostile layers cannot add up. The charge is given back when
-/// the budget is dropped: a finished index holds its budget
-/// (`LayerIndex::held`) for as long as it lives.
-#[derive(Debug)]
-pub struct IndexBudget {
-    used: u64,
-    cap: u64,
-    total_cap: u64,
-    meter: IndexMeter,
-}
-
-/// What every index alive in this run takes, shared by the parallel scans.
-#[derive(Debug, Clone, Default)]
-pub struct IndexMeter(std::sync::Arc<std::sync::atomic::AtomicU64>);
-
-impl IndexMeter {
-    /// Bytes charged by the indexes alive now.
-    pub fn in_use(&self) -> u64 {
-        self.0.load(std::sync::atomic::Ordering::Relaxed)
-    }
-}
-
-impl Drop for IndexBudget {
-    fn drop(&mut self) {
-        self.meter
-            .0
-            .fetch_sub(self.used, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-impl IndexBudget {
-    pub fn new(limits: &Limits) -> IndexBudget {
-        IndexBudget {
-            used: 0,
-            cap: limits.index_bytes,
-            total_cap: limits.index_bytes_total,
-            meter: limits.index_meter.clone(),
-        }
-    }
-
-    /// Charges one entry; `Err` (a message for the walk) once over the cap.
-    pub fn charge(&mut self, e: &LayerEntry) -> Result<(), String> {
-        self.charge_bytes(entry_cost(e))
-    }
-
-    /// Charges other bytes kept while walking (JSON members of a stream).
-    pub fn charge_bytes(&mut self, n: u64) -> Result<(), String> {
-        self.used = self.used.saturating_add(n);
-        let total = self
-            .meter
-            .0
-            .fetch_add(n, std::sync::atomic::Ordering::Relaxed)
-            .saturating_add(n);
-        if self.used > self.cap {
-            return Err(format!(
-                "what archscan keeps of these entries would take more than {} bytes (paths, link targets, small files; limit)",
-                self.cap
-            ));
-        }
-        if total > self.total_cap {
-            return Err(format!(
-                "what archscan keeps of all layers together would take more than {} bytes (paths, link targets, small files; limit)",
-                self.total_cap
-            ));
-        }
-        Ok(())
-    }
+/// Charges what the index keeps of one entry (its [`entry_cost`]).
+pub fn charge(budget: &mut Budget, e: &LayerEntry) -> Result<(), Exceeded> {
+    budget.charge(entry_cost(e))
 }
 
 /// Everything archscan keeps of a layer.
@@ -222,22 +96,53 @@ pub struct LayerIndex {
     /// Problems that did not stop the walk (odd whiteouts…).
     pub warnings: Vec<String>,
     /// The memory charge of this index, given back when it is dropped.
-    pub held: Option<IndexBudget>,
+    pub held: Option<Budget>,
 }
 
 /// Why a layer could not be read.
-#[derive(Debug)]
-pub struct ScanError(pub String);
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// The tar walk stopped: damaged, truncated, or over a cap.
+    #[error(transparent)]
+    Tar(TarError),
+    /// The decoder failed under the walk: corrupt compressed data.
+    #[error("cannot decompress: {} ({})", decode_error(.0), .0)]
+    Decompress(TarError),
+    #[error("read failed: {0}")]
+    Read(#[source] io::Error),
+    /// The decoder could not be opened (an unsupported compression).
+    #[error("{0}")]
+    Decoder(#[source] io::Error),
+    #[error("cannot decompress the end of the layer: {0}")]
+    Trailer(#[source] io::Error),
+}
+
+fn decode_error(e: &TarError) -> String {
+    e.problem.io().map(|io| io.to_string()).unwrap_or_default()
+}
 
 impl From<TarError> for ScanError {
     fn from(e: TarError) -> Self {
-        match &e.io {
-            Some(io)
+        match &e.problem {
+            TarProblem::Read(io)
                 if io.kind() == io::ErrorKind::InvalidData || io.kind() == io::ErrorKind::Other =>
             {
-                ScanError(format!("cannot decompress: {io} ({e})"))
+                ScanError::Decompress(e)
             }
-            _ => ScanError(e.to_string()),
+            _ => ScanError::Tar(e),
+        }
+    }
+}
+
+impl ScanError {
+    /// The cap of [`Limits`] reached, if that is why the layer is unreadable.
+    pub fn exceeded(&self) -> Option<Exceeded> {
+        match self {
+            ScanError::Tar(t) | ScanError::Decompress(t) => t.problem.exceeded(),
+            ScanError::Read(io) | ScanError::Trailer(io) | ScanError::Decoder(io) => io
+                .get_ref()
+                .and_then(|e| e.downcast_ref::<Exceeded>())
+                .copied(),
         }
     }
 }
@@ -252,8 +157,13 @@ pub enum Hashing {
 }
 
 /// Scans a layer held in memory (a view into a memory-mapped archive or blob).
-pub fn scan_slice(data: &[u8], limits: &Limits, hashing: Hashing) -> Result<LayerIndex, ScanError> {
-    scan_slice_released(data, limits, hashing, &|_, _| {})
+pub fn scan_slice(
+    data: &[u8],
+    limits: &Limits,
+    meter: &Meter,
+    hashing: Hashing,
+) -> Result<LayerIndex, ScanError> {
+    scan_slice_released(data, limits, meter, hashing, &|_, _| {})
 }
 
 /// How much of a mapped layer is scanned between two calls to `release`.
@@ -265,6 +175,18 @@ pub const RELEASE_WINDOW: usize = 4 << 20;
 /// of the window already released; reaching back this far drops them again.
 const RELEASE_BACK: usize = 2 << 20;
 
+/// The SHA-256 of a mapped blob, releasing each window once hashed.
+fn hash_released(data: &[u8], release: &(dyn Fn(usize, usize) + Sync)) -> Digest {
+    let mut h = Hasher::new(crate::digest::Algorithm::Sha256);
+    let mut at = 0usize;
+    for chunk in data.chunks(RELEASE_WINDOW) {
+        h.update(chunk);
+        release(at.saturating_sub(RELEASE_BACK), at + chunk.len());
+        at += chunk.len();
+    }
+    h.finish()
+}
+
 /// Scans a layer held in memory, calling `release(start, end)` (offsets into
 /// `data`) for every window of about [`RELEASE_WINDOW`] bytes it is done with,
 /// so that the owner of a memory map can drop those pages from the process
@@ -273,6 +195,7 @@ const RELEASE_BACK: usize = 2 << 20;
 pub fn scan_slice_released(
     data: &[u8],
     limits: &Limits,
+    meter: &Meter,
     hashing: Hashing,
     release: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<LayerIndex, ScanError> {
@@ -284,7 +207,7 @@ pub fn scan_slice_released(
             released: 0,
             release,
         };
-        let mut index = scan_stream(reader, limits, hashing)?;
+        let mut index = scan_stream(reader, limits, meter, hashing)?;
         index.compression = Some(compression);
         release(0, data.len());
         return Ok(index);
@@ -293,22 +216,13 @@ pub fn scan_slice_released(
         compression: Some(Compression::None),
         ..LayerIndex::default()
     };
-    let digest = (hashing == Hashing::Always).then(|| {
-        let mut h = Hasher::new(crate::digest::Algorithm::Sha256);
-        let mut at = 0usize;
-        for chunk in data.chunks(RELEASE_WINDOW) {
-            h.update(chunk);
-            release(at.saturating_sub(RELEASE_BACK), at + chunk.len());
-            at += chunk.len();
-        }
-        h.finish()
-    });
+    let digest = (hashing == Hashing::Always).then(|| hash_released(data, release));
     // Walk the headers; bodies are not touched except the first bytes of each
     // regular file (to sniff its magic). Candidates are identified in parallel,
     // a window at a time, and each window is released once identified.
     let mut pending: Vec<Candidate> = Vec::new();
     let mut window_start = 0usize;
-    let mut budget = IndexBudget::new(limits);
+    let mut budget = Budget::new(limits, meter);
     let mut input = SliceInput::new(data);
     tarwalk::walk(&mut input, limits, |entry, body| {
         let body_at = usize::try_from(entry.offset).unwrap_or(usize::MAX);
@@ -335,12 +249,12 @@ pub fn scan_slice_released(
             if keeps_content(&e.path, entry.size) {
                 let mut e = e;
                 e.content = Some(file.into());
-                budget.charge(&e)?;
+                charge(&mut budget, &e)?;
                 index.entries.push(e);
                 return Ok(());
             }
         }
-        budget.charge(&e)?;
+        charge(&mut budget, &e)?;
         index.entries.push(e);
         Ok(())
     })?;
@@ -438,10 +352,7 @@ impl<R: Read> Read for Capped<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         if n as u64 > self.left {
-            return Err(io::Error::other(format!(
-                "layer decompresses to more than {} bytes (limit)",
-                self.cap
-            )));
+            return Err(io::Error::other(Exceeded::LayerBytes(self.cap)));
         }
         self.left -= n as u64;
         Ok(n)
@@ -452,12 +363,11 @@ impl<R: Read> Read for Capped<R> {
 pub fn scan_stream<R: Read>(
     raw: R,
     limits: &Limits,
+    meter: &Meter,
     hashing: Hashing,
 ) -> Result<LayerIndex, ScanError> {
     let mut buffered = BufReader::with_capacity(256 * 1024, raw);
-    let first = buffered
-        .fill_buf()
-        .map_err(|e| ScanError(format!("read failed: {e}")))?;
+    let first = buffered.fill_buf().map_err(ScanError::Read)?;
     let compression = Compression::sniff(first);
     let hash = match hashing {
         Hashing::Always => true,
@@ -475,7 +385,7 @@ pub fn scan_stream<R: Read>(
     let held;
     {
         let decoded = decoder(BufReader::with_capacity(64 * 1024, &mut tap), compression)
-            .map_err(|e| ScanError(e.to_string()))?;
+            .map_err(ScanError::Decoder)?;
         let capped = Capped {
             inner: decoded,
             left: limits.layer_bytes,
@@ -483,21 +393,20 @@ pub fn scan_stream<R: Read>(
         };
         let mut input = StreamInput::new(capped);
         let mut buf = vec![0u8; 64 * 1024];
-        let mut budget = IndexBudget::new(limits);
+        let mut budget = Budget::new(limits, meter);
         tarwalk::walk(&mut input, limits, |entry, body| {
             let mut e = to_entry(entry, &mut index.warnings);
             if e.kind == NodeKind::File && keeps_content(&e.path, entry.size) {
                 let mut all = Vec::with_capacity(entry.size as usize);
-                body.read_to_end(&mut all)
-                    .map_err(|err| format!("read failed inside this file: {err}"))?;
+                body.read_to_end(&mut all).map_err(VisitError::ReadInFile)?;
                 e.content = Some(all.into());
             } else if e.kind == NodeKind::File {
                 let mut cap = Capture::new(entry.size, e.exec_bit(), &limits.ident);
                 cap.feed_from(body, &mut buf)
-                    .map_err(|err| format!("read failed inside this file: {err}"))?;
+                    .map_err(VisitError::ReadInFile)?;
                 e.ident = cap.finish().map(Box::new);
             }
-            budget.charge(&e)?;
+            charge(&mut budget, &e)?;
             index.entries.push(e);
             Ok(())
         })?;
@@ -505,12 +414,11 @@ pub fn scan_stream<R: Read>(
         // Drain what follows the tar's end (padding, trailing gzip members) so
         // the digest covers the whole blob.
         if hash {
-            io::copy(&mut input.into_inner(), &mut io::sink())
-                .map_err(|e| ScanError(format!("cannot decompress the end of the layer: {e}")))?;
+            io::copy(&mut input.into_inner(), &mut io::sink()).map_err(ScanError::Trailer)?;
         }
     }
     if tap.hasher.is_some() {
-        io::copy(&mut tap, &mut io::sink()).map_err(|e| ScanError(format!("read failed: {e}")))?;
+        io::copy(&mut tap, &mut io::sink()).map_err(ScanError::Read)?;
     }
     index.digest = tap.hasher.take().map(Hasher::finish);
     index.entries.shrink_to_fit();
@@ -594,7 +502,7 @@ pub fn looks_like_layer(first: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tarwalk::tests::build;
+    use crate::archive::tar::tests::build;
     use std::io::Write;
 
     fn sample() -> Vec<u8> {
@@ -616,7 +524,13 @@ mod tests {
 
     #[test]
     fn slice_scan_identifies_and_marks_whiteouts() {
-        let idx = scan_slice(&sample(), &Limits::default(), Hashing::Never).unwrap();
+        let idx = scan_slice(
+            &sample(),
+            &Limits::default(),
+            &Meter::default(),
+            Hashing::Never,
+        )
+        .unwrap();
         let kinds: Vec<(&str, &NodeKind)> =
             idx.entries.iter().map(|e| (&*e.path, &e.kind)).collect();
         assert_eq!(
@@ -644,9 +558,21 @@ mod tests {
         gz.write_all(&plain).unwrap();
         let gz = gz.finish().unwrap();
         let zst = zstd::encode_all(&plain[..], 1).unwrap();
-        let a = scan_slice(&plain, &Limits::default(), Hashing::Never).unwrap();
+        let a = scan_slice(
+            &plain,
+            &Limits::default(),
+            &Meter::default(),
+            Hashing::Never,
+        )
+        .unwrap();
         for blob in [gz, zst] {
-            let b = scan_slice(&blob, &Limits::default(), Hashing::WhenDecoded).unwrap();
+            let b = scan_slice(
+                &blob,
+                &Limits::default(),
+                &Meter::default(),
+                Hashing::WhenDecoded,
+            )
+            .unwrap();
             assert_eq!(a.entries.len(), b.entries.len());
             for (x, y) in a.entries.iter().zip(&b.entries) {
                 assert_eq!((&x.path, &x.kind, &x.ident), (&y.path, &y.kind, &y.ident));
@@ -665,7 +591,7 @@ mod tests {
             gz.write_all(part).unwrap();
             blob.extend(gz.finish().unwrap());
         }
-        let idx = scan_slice(&blob, &Limits::default(), Hashing::Never).unwrap();
+        let idx = scan_slice(&blob, &Limits::default(), &Meter::default(), Hashing::Never).unwrap();
         assert_eq!(idx.entries.len(), 6);
     }
 
@@ -679,8 +605,8 @@ mod tests {
         };
         // All-zero data is an empty tar: it ends at the first zero block, so
         // the cap only bites when draining for the digest.
-        let err = scan_slice(&zst, &limits, Hashing::Always).unwrap_err();
-        assert!(err.0.contains("limit"), "{}", err.0);
+        let err = scan_slice(&zst, &limits, &Meter::default(), Hashing::Always).unwrap_err();
+        assert_eq!(err.exceeded(), Some(Exceeded::LayerBytes(1 << 20)), "{err}");
     }
 
     #[test]
@@ -713,15 +639,20 @@ mod tests {
             ..Limits::default()
         };
         let layer = sample();
-        let first = scan_slice(&layer, &limits, Hashing::Never).unwrap();
-        assert!(limits.index_meter.in_use() > 0);
+        let meter = Meter::default();
+        let first = scan_slice(&layer, &limits, &meter, Hashing::Never).unwrap();
+        assert!(meter.in_use() > 0);
         // A second index alive at the same time goes over the total.
-        let err = scan_slice(&layer, &limits, Hashing::Never).unwrap_err();
-        assert!(err.0.contains("all layers together"), "{}", err.0);
+        let err = scan_slice(&layer, &limits, &meter, Hashing::Never).unwrap_err();
+        assert_eq!(
+            err.exceeded(),
+            Some(Exceeded::IndexBytesTotal(1000)),
+            "{err}"
+        );
         // The failed scan gave its charge back, and so does a dropped index.
         drop(first);
-        assert_eq!(limits.index_meter.in_use(), 0);
-        assert!(scan_slice(&layer, &limits, Hashing::Never).is_ok());
+        assert_eq!(meter.in_use(), 0);
+        assert!(scan_slice(&layer, &limits, &meter, Hashing::Never).is_ok());
     }
 
     #[test]

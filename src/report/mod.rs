@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::findings::{Finding, Severity};
+pub use crate::judge::{BinaryReport, EntrypointReport};
 use crate::platform::Platform;
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -77,39 +78,6 @@ pub struct Declared {
     pub os: Option<String>,
     pub architecture: Option<String>,
     pub variant: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct EntrypointReport {
-    pub argv: Vec<String>,
-    /// argv[0] made absolute through PATH and WorkingDir.
-    pub path: Option<String>,
-    /// The file the kernel execs, after links and `#!` interpreters.
-    pub resolved: Option<String>,
-    /// `elf|macho|pe|script|missing|other`.
-    pub kind: String,
-    pub platform: Option<Platform>,
-    /// Every file on the way (links resolved), for the text report.
-    pub chain: Vec<crate::judge::entrypoint::Step>,
-    /// For `sh -c "exec /app/server …"`: the first command of the string,
-    /// resolved the same way.
-    pub shell_command: Option<Box<EntrypointReport>>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct BinaryReport {
-    pub path: String,
-    pub layer: usize,
-    pub layer_digest: Option<String>,
-    /// `elf|macho|pe`.
-    pub format: String,
-    /// One platform, or for a fat Mach-O the slices' platforms joined by `,`.
-    pub platform: String,
-    #[serde(rename = "type")]
-    pub bin_type: String,
-    pub interpreter: Option<String>,
-    /// Format details (ELF class, needed libraries, ARM variant, Go build info…).
-    pub details: crate::identify::Ident,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -1,6 +1,6 @@
 //! The SARIF 2.1.0 renderer, for code-scanning dashboards (GitHub code
 //! scanning, GitLab, Azure DevOps): one run whose driver lists every rule of
-//! [`ALL_RULES`] and whose results are the findings of every image of every
+//! [`crate::rules::DEFS`] and whose results are the findings of every image of every
 //! input. A result's physical location is the file's path inside the image
 //! (a relative URI), its logical location names the image and the layer, and
 //! its properties carry the evidence (layer, layer digest, image, platform).
@@ -13,7 +13,8 @@ use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
 use super::{ImageReport, Report};
-use crate::findings::{Finding, Rule, Severity, ALL_RULES};
+use crate::findings::{Finding, Severity};
+use crate::rules::RuleDef;
 
 const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
@@ -88,6 +89,8 @@ struct Configuration {
 #[derive(Serialize)]
 struct Text {
     text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    markdown: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -152,19 +155,6 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-/// The level a rule's findings usually have (findings carry their own).
-fn default_level(r: Rule) -> &'static str {
-    match r {
-        Rule::ArchiveNote | Rule::NoBinaries | Rule::NoEntrypoint => "note",
-        Rule::ForeignBinary
-        | Rule::DigestMismatch
-        | Rule::LibcMismatch
-        | Rule::SameBinaryAcrossPlatforms
-        | Rule::DamagedFile => "warning",
-        _ => "error",
-    }
-}
-
 /// `arch-mismatch` → `ArchMismatch` (SARIF's `name` is an identifier).
 fn pascal(id: &str) -> String {
     id.split('-')
@@ -177,24 +167,24 @@ fn pascal(id: &str) -> String {
         .collect()
 }
 
-fn rule_descriptor(r: Rule) -> RuleDescriptor {
+fn rule_descriptor(d: &RuleDef) -> RuleDescriptor {
     RuleDescriptor {
-        id: r.id(),
-        name: pascal(r.id()),
+        id: d.id,
+        name: pascal(d.id),
         short_description: Text {
-            text: r.summary().to_string(),
+            text: d.summary.to_string(),
+            markdown: None,
         },
         full_description: Text {
-            text: format!("{}.", r.summary()),
+            text: format!("{}. {}", d.summary, d.why),
+            markdown: None,
         },
         help: Text {
-            text: format!(
-                "{}. Each result says what was found and how to fix it; run `archscan --verbose IMAGE` for the evidence (files, layers, the Dockerfile step that made them).",
-                r.summary()
-            ),
+            text: d.help_text(),
+            markdown: Some(d.help_markdown()),
         },
         default_configuration: Configuration {
-            level: default_level(r),
+            level: level(d.level),
         },
     }
 }
@@ -324,9 +314,12 @@ fn result(report: &Report, img: Option<&ImageReport>, f: &Finding) -> SarifResul
     fingerprints.insert("archscan/v1".into(), fp.into());
     SarifResult {
         rule_id: f.rule.id(),
-        rule_index: ALL_RULES.iter().position(|r| *r == f.rule).unwrap_or(0),
+        rule_index: f.rule as usize,
         level: level(f.severity),
-        message: Text { text },
+        message: Text {
+            text,
+            markdown: None,
+        },
         locations: vec![Location {
             physical_location: uri.map(|uri| PhysicalLocation {
                 artifact_location: ArtifactLocation { uri },
@@ -349,7 +342,10 @@ pub fn render(reports: &[Report], tool: &ToolInfo) -> String {
         for e in &r.errors {
             notifications.push(Notification {
                 level: "error",
-                message: Text { text: e.clone() },
+                message: Text {
+                    text: e.clone(),
+                    markdown: None,
+                },
             });
         }
         for img in &r.images {
@@ -359,7 +355,10 @@ pub fn render(reports: &[Report], tool: &ToolInfo) -> String {
             if let Some(e) = &img.error {
                 notifications.push(Notification {
                     level: "error",
-                    message: Text { text: e.clone() },
+                    message: Text {
+                        text: e.clone(),
+                        markdown: None,
+                    },
                 });
             }
         }
@@ -374,7 +373,7 @@ pub fn render(reports: &[Report], tool: &ToolInfo) -> String {
                     version: tool.version.clone(),
                     semantic_version: env!("CARGO_PKG_VERSION").to_string(),
                     information_uri: tool.information_uri.clone(),
-                    rules: ALL_RULES.iter().map(|r| rule_descriptor(*r)).collect(),
+                    rules: crate::rules::DEFS.iter().map(rule_descriptor).collect(),
                 },
             },
             invocations: vec![Invocation {
@@ -414,7 +413,7 @@ mod tests {
             pascal("same-binary-across-platforms"),
             "SameBinaryAcrossPlatforms"
         );
-        for r in ALL_RULES {
+        for r in crate::rules::Rule::all() {
             assert!(pascal(r.id()).chars().all(|c| c.is_ascii_alphanumeric()));
         }
     }

@@ -13,6 +13,7 @@
 //! A directory without an OCI layout is an unpacked root filesystem, and a file
 //! that starts like an executable is a single program ([`rootfs`]).
 
+pub mod error;
 pub mod rootfs;
 
 use std::collections::HashMap;
@@ -21,86 +22,21 @@ use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::error::{Error, Result};
+use crate::archive::bytes::file_mode;
+#[cfg(unix)]
+use crate::archive::bytes::stdin_file;
+pub use crate::archive::bytes::{map_file, Bytes};
+use crate::archive::tar::{
+    self as tarwalk, EntryKind, SliceInput, StreamInput, TarError, TarProblem, VisitError,
+};
 use crate::identify::Capture;
 use crate::layers::scan::{self, Compression, Hashing, LayerIndex, NodeKind, ScanError};
+use crate::limits::Exceeded;
 use crate::limits::Limits;
+use crate::meter::{Budget, Meter};
 use crate::paths;
-use crate::tarwalk::{self, EntryKind, SliceInput, StreamInput};
-
-/// Bytes of a file: a memory map, or a plain read where mapping is impossible.
-pub enum Bytes {
-    Map(memmap2::Mmap),
-    Owned(Vec<u8>),
-}
-
-impl std::ops::Deref for Bytes {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Bytes::Map(m) => m,
-            Bytes::Owned(v) => v,
-        }
-    }
-}
-
-impl Bytes {
-    /// Drops the pages of `start..end` from this process's resident set once
-    /// they have been scanned (a no-op for owned bytes). The bytes stay
-    /// readable: touching them again faults them back in from the page cache.
-    pub fn release(&self, start: usize, end: usize) {
-        #[cfg(unix)]
-        if let Bytes::Map(map) = self {
-            let end = end.min(map.len());
-            if start < end {
-                // SAFETY: the map is a shared, read-only mapping of a file.
-                // MADV_DONTNEED on such a mapping only unmaps the pages: a
-                // later read faults them back from the page cache with the
-                // same contents (the file's), so slices borrowed from the map,
-                // here or in another thread, still see the same bytes. (It is
-                // private anonymous or copy-on-write mappings where DONTNEED
-                // changes what memory reads as; this is neither.)
-                let _ = unsafe {
-                    map.unchecked_advise_range(
-                        memmap2::UncheckedAdvice::DontNeed,
-                        start,
-                        end - start,
-                    )
-                };
-            }
-        }
-        #[cfg(not(unix))]
-        let _ = (start, end);
-    }
-}
-
-/// Maps a file read-only. Together with [`Bytes::release`], archscan's only
-/// `unsafe` code.
-pub fn map_file(file: &File, path: &Path) -> Result<Bytes> {
-    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
-    if meta.len() == 0 {
-        return Ok(Bytes::Owned(Vec::new()));
-    }
-    // SAFETY: the map is read-only and private to this process. Its contents
-    // are treated as untrusted bytes; the one hazard is another process
-    // truncating the file while it is mapped (SIGBUS). archscan is pointed at
-    // archives that are finished being written, as `tar` and `file` are.
-    match unsafe { memmap2::Mmap::map(file) } {
-        Ok(map) => {
-            #[cfg(unix)]
-            let _ = map.advise(memmap2::Advice::Random);
-            Ok(Bytes::Map(map))
-        }
-        // Not mappable (a special file): read it instead.
-        Err(_) => {
-            let mut v = Vec::new();
-            (&*file)
-                .read_to_end(&mut v)
-                .map_err(|e| Error::io(path, e))?;
-            Ok(Bytes::Owned(v))
-        }
-    }
-}
+use crate::progress::{Reporter, Task, TrackedReader};
+pub use error::{Result, SourceError};
 
 /// The shape of the outermost input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +65,7 @@ enum Members {
     },
     Streamed {
         small: HashMap<String, Vec<u8>>,
-        layers: HashMap<String, std::result::Result<Arc<LayerIndex>, String>>,
+        layers: HashMap<String, std::result::Result<Arc<LayerIndex>, Arc<ScanError>>>,
         sizes: HashMap<String, u64>,
         /// The outer tar itself as a filesystem (for flat rootfs tarballs).
         outer: Arc<LayerIndex>,
@@ -148,39 +84,46 @@ pub struct Source {
     /// The outer archive's compression.
     pub compression: Compression,
     members: Members,
-}
-
-/// How much of a member may be read as JSON.
-fn too_big(name: &str, size: u64, cap: usize) -> String {
-    format!("{name} is {size} bytes, over the {cap}-byte limit for a JSON document")
+    /// The run's memory meter, charged by every layer index built here.
+    meter: Meter,
 }
 
 impl Source {
-    /// Opens a file, a directory, or `-` for stdin.
-    pub fn open(path: &str, limits: &Limits) -> Result<Source> {
+    /// Opens a file, a directory, or `-` for stdin. Layer indexes built from
+    /// it are charged to `meter`; reading a stream is reported to `progress`.
+    pub fn open(path: &str, limits: &Limits, meter: &Meter, progress: &Reporter) -> Result<Source> {
         if path == "-" {
             // `archscan - < image.tar`: a regular file read from its start is
             // mapped like a named one; a pipe is streamed.
             #[cfg(unix)]
             if let Some((file, meta)) = stdin_file() {
-                return Source::from_file(path, Path::new(path), file, &meta, limits);
+                return Source::from_file(
+                    path,
+                    Path::new(path),
+                    file,
+                    &meta,
+                    limits,
+                    meter,
+                    progress,
+                );
             }
             let stdin = io::stdin();
-            return Source::from_stream(path, Box::new(stdin.lock()), limits);
+            return Source::from_stream(path, Box::new(stdin.lock()), limits, meter, progress);
         }
         let p = Path::new(path);
-        let meta = std::fs::metadata(p).map_err(|e| Error::io(p, e))?;
+        let meta = std::fs::metadata(p).map_err(|e| SourceError::io(p, e))?;
         if meta.is_dir() {
-            let root = p.canonicalize().map_err(|e| Error::io(p, e))?;
+            let root = p.canonicalize().map_err(|e| SourceError::io(p, e))?;
             return Ok(Source {
                 display: path.to_string(),
                 container: Container::Directory,
                 compression: Compression::None,
                 members: Members::Dir { root },
+                meter: meter.clone(),
             });
         }
-        let file = File::open(p).map_err(|e| Error::io(p, e))?;
-        Source::from_file(path, p, file, &meta, limits)
+        let file = File::open(p).map_err(|e| SourceError::io(p, e))?;
+        Source::from_file(path, p, file, &meta, limits, meter, progress)
     }
 
     /// Opens a regular file: mapped when it is an uncompressed tar or a
@@ -191,13 +134,14 @@ impl Source {
         file: File,
         meta: &std::fs::Metadata,
         limits: &Limits,
+        meter: &Meter,
+        progress: &Reporter,
     ) -> Result<Source> {
-        let bytes = map_file(&file, p)?;
+        let bytes = map_file(&file).map_err(|e| SourceError::io(p, e))?;
         if bytes.is_empty() {
             // Not an empty rootfs: nothing was saved (a failed `docker save`).
-            return Err(Error::Format {
+            return Err(SourceError::Empty {
                 archive: path.to_string(),
-                what: "the input is empty".into(),
             });
         }
         let compression = Compression::sniff(&bytes);
@@ -211,12 +155,13 @@ impl Source {
                 members: Members::Single {
                     index: Arc::new(index),
                 },
+                meter: meter.clone(),
             });
         }
         if compression != Compression::None {
             // Mapping reads nothing, so the file is still at its start.
             drop(bytes);
-            return Source::from_stream(path, Box::new(file), limits);
+            return Source::from_stream(path, Box::new(file), limits, meter, progress);
         }
         let ranges = index_mapped(path, &bytes, limits)?;
         Ok(Source {
@@ -224,25 +169,35 @@ impl Source {
             container: Container::Tar,
             compression,
             members: Members::Mapped { bytes, ranges },
+            meter: meter.clone(),
         })
     }
 
     /// Reads a one-way stream, keeping JSON members and scanning layers.
-    pub fn from_stream(display: &str, raw: Box<dyn Read + '_>, limits: &Limits) -> Result<Source> {
-        let progress = crate::progress::Progress::stream(display);
-        let mut buffered = BufReader::with_capacity(256 * 1024, progress.reader(raw));
-        let first = io::BufRead::fill_buf(&mut buffered).map_err(|e| Error::io(display, e))?;
+    pub fn from_stream(
+        display: &str,
+        raw: Box<dyn Read + '_>,
+        limits: &Limits,
+        meter: &Meter,
+        progress: &Reporter,
+    ) -> Result<Source> {
+        let tracked = TrackedReader {
+            inner: raw,
+            tracker: progress.start(display, Task::Stream),
+        };
+        let mut buffered = BufReader::with_capacity(256 * 1024, tracked);
+        let first =
+            io::BufRead::fill_buf(&mut buffered).map_err(|e| SourceError::io(display, e))?;
         let compression = Compression::sniff(first);
         if first.is_empty() {
-            return Err(Error::Format {
+            return Err(SourceError::Empty {
                 archive: display.to_string(),
-                what: "the input is empty".into(),
             });
         }
         if compression == Compression::None && rootfs::is_program(first) {
             let all =
                 rootfs::read_single(buffered, rootfs::STREAMED_PROGRAM_BYTES).map_err(|what| {
-                    Error::Format {
+                    SourceError::Program {
                         archive: display.to_string(),
                         what,
                     }
@@ -256,124 +211,33 @@ impl Source {
                 members: Members::Single {
                     index: Arc::new(index),
                 },
+                meter: meter.clone(),
             });
         }
-        let decoded = scan::decoder(buffered, compression).map_err(|e| Error::Format {
-            archive: display.to_string(),
-            what: e.to_string(),
-        })?;
-        let mut input = StreamInput::new(decoded);
-        let mut small = HashMap::new();
-        let mut layers = HashMap::new();
-        let mut sizes = HashMap::new();
-        let mut links: HashMap<String, String> = HashMap::new();
-        let mut outer = LayerIndex::default();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut budget = scan::IndexBudget::new(limits);
-        let walked = tarwalk::walk(&mut input, limits, |entry, body| {
-            let name = member_key(&entry.path);
-            let mut e = scan::LayerEntry {
-                path: paths::normalise(&entry.path).into(),
-                kind: NodeKind::Other,
-                mode: entry.mode,
-                size: entry.size,
-                ident: None,
-                content: None,
-            };
-            match entry.kind {
-                EntryKind::File => {
-                    e.kind = NodeKind::File;
-                    sizes.insert(name.clone(), entry.size);
-                    // Peek at the start to decide what this member is.
-                    let peek_len = entry.size.min(1024) as usize;
-                    let mut head = vec![0u8; peek_len];
-                    body.read_exact(&mut head)
-                        .map_err(|err| format!("read failed: {err}"))?;
-                    let trimmed = head.iter().find(|b| !b.is_ascii_whitespace());
-                    let json_like = matches!(trimmed, Some(b'{') | Some(b'['));
-                    if json_like && entry.size <= limits.json_bytes as u64 {
-                        let mut all = head;
-                        body.read_to_end(&mut all)
-                            .map_err(|err| format!("read failed: {err}"))?;
-                        budget.charge_bytes(all.len() as u64)?;
-                        small.insert(name, all);
-                    } else if scan::looks_like_layer(&head)
-                        || head.len() < 512 && head.iter().all(|&b| b == 0)
-                    {
-                        let chained = io::Cursor::new(head).chain(&mut *body);
-                        let scanned = scan::scan_stream(chained, limits, Hashing::WhenDecoded)
-                            .map(Arc::new)
-                            .map_err(|ScanError(s)| s);
-                        layers.insert(name, scanned);
-                    } else {
-                        let mut cap = Capture::new(entry.size, e.exec_bit(), &limits.ident);
-                        cap.feed(&head);
-                        cap.feed_from(body, &mut buf)
-                            .map_err(|err| format!("read failed: {err}"))?;
-                        e.ident = cap.finish().map(Box::new);
-                    }
-                }
-                EntryKind::Dir => e.kind = NodeKind::Dir,
-                EntryKind::Symlink | EntryKind::Hardlink => {
-                    let target =
-                        crate::paths::decode(entry.link.as_deref().unwrap_or(b"")).into_owned();
-                    let resolved = link_target(&name, &target, entry.kind);
-                    links.insert(name, resolved);
-                    e.kind = if entry.kind == EntryKind::Symlink {
-                        NodeKind::Symlink(target)
-                    } else {
-                        NodeKind::Hardlink(paths::normalise(target.as_bytes()))
-                    };
-                }
-                _ => {}
-            }
-            budget.charge(&e)?;
-            outer.entries.push(e);
-            Ok(())
+        let decoded =
+            scan::decoder(buffered, compression).map_err(|source| SourceError::Decoder {
+                archive: display.to_string(),
+                source,
+            })?;
+        let mut walk = StreamWalk::new(limits, meter);
+        let walked = tarwalk::walk(&mut StreamInput::new(decoded), limits, |entry, body| {
+            walk.visit(entry, body)
         });
         match walked {
-            Err(e) => {
-                return Err(Error::Format {
-                    archive: display.to_string(),
-                    what: describe_tar_error(&e),
-                })
-            }
+            Err(e) => return Err(outer_tar_error(display, e)),
             Ok(0) => {
-                return Err(Error::Format {
+                return Err(SourceError::NoEntries {
                     archive: display.to_string(),
-                    what: NO_ENTRIES.into(),
                 })
             }
             Ok(_) => {}
-        }
-        // Members that are links to other members (podman, `docker save` of
-        // repeated layers) answer with their target's contents.
-        for (name, _) in links.iter() {
-            if let Some(target) = chase(name, &links) {
-                if let Some(v) = small.get(&target).cloned() {
-                    small.insert(name.clone(), v);
-                }
-                if let Some(l) = layers.get(&target).cloned() {
-                    layers.insert(name.clone(), l);
-                }
-                if let Some(s) = sizes.get(&target).copied() {
-                    sizes.insert(name.clone(), s);
-                }
-            }
         }
         Ok(Source {
             display: display.to_string(),
             container: Container::Tar,
             compression,
-            members: Members::Streamed {
-                small,
-                layers,
-                sizes,
-                outer: Arc::new(LayerIndex {
-                    held: Some(budget),
-                    ..outer
-                }),
-            },
+            members: walk.finish(),
+            meter: meter.clone(),
         })
     }
 
@@ -402,10 +266,11 @@ impl Source {
 
     /// Reads a small member (a JSON document). `Ok(None)` when absent.
     pub fn read_small(&self, name: &str, limits: &Limits) -> Result<Option<Vec<u8>>> {
-        let member_err = |what: String| Error::Member {
+        let too_big = |size: u64| SourceError::MemberTooBig {
             archive: self.display.clone(),
             member: name.to_string(),
-            what,
+            size,
+            cap: limits.json_bytes,
         };
         match &self.members {
             Members::Mapped { bytes, ranges } => {
@@ -413,7 +278,7 @@ impl Source {
                     return Ok(None);
                 };
                 if r.size > limits.json_bytes as u64 {
-                    return Err(member_err(too_big(name, r.size, limits.json_bytes)));
+                    return Err(too_big(r.size));
                 }
                 Ok(slice(bytes, *r).map(<[u8]>::to_vec))
             }
@@ -428,17 +293,20 @@ impl Source {
                     return Ok(None);
                 }
                 if meta.len() > limits.json_bytes as u64 {
-                    return Err(member_err(too_big(name, meta.len(), limits.json_bytes)));
+                    return Err(too_big(meta.len()));
                 }
-                std::fs::read(&p).map(Some).map_err(|e| Error::io(p, e))
+                std::fs::read(&p)
+                    .map(Some)
+                    .map_err(|e| SourceError::io(p, e))
             }
             Members::Streamed { small, sizes, .. } => match small.get(name) {
                 Some(v) => Ok(Some(v.clone())),
                 None => match sizes.get(name) {
-                    Some(&s) if s > limits.json_bytes as u64 => {
-                        Err(member_err(too_big(name, s, limits.json_bytes)))
-                    }
-                    Some(_) => Err(member_err("not a JSON document".into())),
+                    Some(&s) if s > limits.json_bytes as u64 => Err(too_big(s)),
+                    Some(_) => Err(SourceError::NotJson {
+                        archive: self.display.clone(),
+                        member: name.to_string(),
+                    }),
                     None => Ok(None),
                 },
             },
@@ -452,20 +320,20 @@ impl Source {
         name: &str,
         limits: &Limits,
         hashing: Hashing,
-    ) -> std::result::Result<Option<Arc<LayerIndex>>, String> {
+    ) -> std::result::Result<Option<Arc<LayerIndex>>, LayerError> {
         match &self.members {
             Members::Mapped { bytes, ranges } => {
                 let Some(r) = ranges.get(name) else {
                     return Ok(None);
                 };
-                let data = slice(bytes, *r).ok_or("member out of bounds")?;
-                let base = usize::try_from(r.offset).map_err(|_| "member out of bounds")?;
+                let data = slice(bytes, *r).ok_or(LayerError::OutOfBounds)?;
+                let base = usize::try_from(r.offset).map_err(|_| LayerError::OutOfBounds)?;
                 let release = |a: usize, b: usize| {
                     bytes.release(base.saturating_add(a), base.saturating_add(b))
                 };
-                scan::scan_slice_released(data, limits, hashing, &release)
+                scan::scan_slice_released(data, limits, &self.meter, hashing, &release)
                     .map(|l| Some(Arc::new(l)))
-                    .map_err(|ScanError(s)| s)
+                    .map_err(LayerError::from)
             }
             Members::Dir { root } => {
                 let Some(p) = dir_member(root, name) else {
@@ -474,19 +342,22 @@ impl Source {
                 let file = match File::open(&p) {
                     Ok(f) => f,
                     Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-                    Err(e) => return Err(format!("cannot open {}: {e}", p.display())),
+                    Err(source) => return Err(LayerError::Open { path: p, source }),
                 };
-                let bytes = map_file(&file, &p).map_err(|e| e.to_string())?;
-                scan::scan_slice_released(&bytes, limits, hashing, &|a, b| bytes.release(a, b))
-                    .map(|l| Some(Arc::new(l)))
-                    .map_err(|ScanError(s)| s)
+                let bytes = map_file(&file).map_err(|source| LayerError::Open {
+                    path: p.clone(),
+                    source,
+                })?;
+                scan::scan_slice_released(&bytes, limits, &self.meter, hashing, &|a, b| {
+                    bytes.release(a, b)
+                })
+                .map(|l| Some(Arc::new(l)))
+                .map_err(LayerError::from)
             }
             Members::Streamed { layers, sizes, .. } => match layers.get(name) {
                 Some(Ok(l)) => Ok(Some(Arc::clone(l))),
-                Some(Err(e)) => Err(e.clone()),
-                None if sizes.contains_key(name) => {
-                    Err("this member is not a tar layer (no tar, gzip or zstd data)".into())
-                }
+                Some(Err(e)) => Err(LayerError::Scan(Arc::clone(e))),
+                None if sizes.contains_key(name) => Err(LayerError::NotALayer),
                 None => Ok(None),
             },
             Members::Single { .. } => Ok(None),
@@ -495,17 +366,22 @@ impl Source {
 
     /// The whole input as one filesystem (a flat rootfs tarball, an unpacked
     /// root filesystem directory, or a single file).
-    pub fn scan_as_rootfs(&self, limits: &Limits) -> std::result::Result<Arc<LayerIndex>, String> {
+    pub fn scan_as_rootfs(
+        &self,
+        limits: &Limits,
+    ) -> std::result::Result<Arc<LayerIndex>, LayerError> {
         match &self.members {
             Members::Mapped { bytes, .. } => {
-                scan::scan_slice_released(bytes, limits, Hashing::Never, &|a, b| {
+                scan::scan_slice_released(bytes, limits, &self.meter, Hashing::Never, &|a, b| {
                     bytes.release(a, b)
                 })
                 .map(Arc::new)
-                .map_err(|ScanError(s)| s)
+                .map_err(LayerError::from)
             }
             Members::Streamed { outer, .. } => Ok(Arc::clone(outer)),
-            Members::Dir { root } => rootfs::scan_dir(root, limits).map(Arc::new),
+            Members::Dir { root } => rootfs::scan_dir(root, limits, &self.meter)
+                .map(Arc::new)
+                .map_err(LayerError::Limit),
             Members::Single { index } => Ok(Arc::clone(index)),
         }
     }
@@ -537,29 +413,137 @@ impl Source {
     }
 }
 
-/// Standard input as a file, when it is a regular file positioned at its
-/// start (a shell redirect); `None` for a pipe, a terminal or a socket.
-#[cfg(unix)]
-fn stdin_file() -> Option<(File, std::fs::Metadata)> {
-    use std::io::Seek;
-    use std::os::fd::AsFd;
-    let owned = io::stdin().as_fd().try_clone_to_owned().ok()?;
-    let mut file = File::from(owned);
-    let meta = file.metadata().ok()?;
-    (meta.is_file() && file.stream_position().ok()? == 0).then_some((file, meta))
+/// What a one-way walk of the outer archive keeps: small JSON members
+/// whole, layers scanned as they pass, every other entry as a filesystem
+/// entry (for a flat rootfs tarball), and the links between members.
+struct StreamWalk<'l> {
+    limits: &'l Limits,
+    meter: &'l Meter,
+    small: HashMap<String, Vec<u8>>,
+    layers: HashMap<String, std::result::Result<Arc<LayerIndex>, Arc<ScanError>>>,
+    sizes: HashMap<String, u64>,
+    links: HashMap<String, String>,
+    outer: LayerIndex,
+    budget: Budget,
+    buf: Vec<u8>,
 }
 
-/// Permission bits of a host file (0o755 where the platform has none).
-fn file_mode(meta: &std::fs::Metadata) -> u32 {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        meta.permissions().mode() & 0o7777
+impl<'l> StreamWalk<'l> {
+    fn new(limits: &'l Limits, meter: &'l Meter) -> Self {
+        StreamWalk {
+            limits,
+            meter,
+            small: HashMap::new(),
+            layers: HashMap::new(),
+            sizes: HashMap::new(),
+            links: HashMap::new(),
+            outer: LayerIndex::default(),
+            budget: Budget::new(limits, meter),
+            buf: vec![0u8; 64 * 1024],
+        }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = meta;
-        0o755
+
+    /// One entry of the outer archive.
+    fn visit<I: tarwalk::Input>(
+        &mut self,
+        entry: &tarwalk::Entry,
+        body: &mut tarwalk::Body<'_, I>,
+    ) -> tarwalk::Visit {
+        let name = member_key(&entry.path);
+        let mut e = scan::LayerEntry {
+            path: paths::normalise(&entry.path).into(),
+            kind: NodeKind::Other,
+            mode: entry.mode,
+            size: entry.size,
+            ident: None,
+            content: None,
+        };
+        match entry.kind {
+            EntryKind::File => {
+                e.kind = NodeKind::File;
+                self.sizes.insert(name.clone(), entry.size);
+                e.ident = self.file(name, entry.size, e.exec_bit(), body)?;
+            }
+            EntryKind::Dir => e.kind = NodeKind::Dir,
+            EntryKind::Symlink | EntryKind::Hardlink => {
+                let target =
+                    crate::paths::decode(entry.link.as_deref().unwrap_or(b"")).into_owned();
+                let resolved = link_target(&name, &target, entry.kind);
+                self.links.insert(name, resolved);
+                e.kind = if entry.kind == EntryKind::Symlink {
+                    NodeKind::Symlink(target)
+                } else {
+                    NodeKind::Hardlink(paths::normalise(target.as_bytes()))
+                };
+            }
+            _ => {}
+        }
+        scan::charge(&mut self.budget, &e)?;
+        self.outer.entries.push(e);
+        Ok(())
+    }
+
+    /// A regular member: kept if JSON, scanned if a layer, else identified
+    /// (a file of a flat rootfs tarball).
+    fn file<I: tarwalk::Input>(
+        &mut self,
+        name: String,
+        size: u64,
+        exec: bool,
+        body: &mut tarwalk::Body<'_, I>,
+    ) -> std::result::Result<Option<Box<crate::identify::Ident>>, VisitError> {
+        // Peek at the start to decide what this member is.
+        let mut head = vec![0u8; size.min(1024) as usize];
+        body.read_exact(&mut head).map_err(VisitError::Read)?;
+        let trimmed = head.iter().find(|b| !b.is_ascii_whitespace());
+        let json_like = matches!(trimmed, Some(b'{') | Some(b'['));
+        if json_like && size <= self.limits.json_bytes as u64 {
+            let mut all = head;
+            body.read_to_end(&mut all).map_err(VisitError::Read)?;
+            self.budget.charge(all.len() as u64)?;
+            self.small.insert(name, all);
+        } else if scan::looks_like_layer(&head) || head.len() < 512 && head.iter().all(|&b| b == 0)
+        {
+            let chained = io::Cursor::new(head).chain(&mut *body);
+            let scanned = scan::scan_stream(chained, self.limits, self.meter, Hashing::WhenDecoded)
+                .map(Arc::new)
+                .map_err(Arc::new);
+            self.layers.insert(name, scanned);
+        } else {
+            let mut cap = Capture::new(size, exec, &self.limits.ident);
+            cap.feed(&head);
+            cap.feed_from(body, &mut self.buf)
+                .map_err(VisitError::Read)?;
+            return Ok(cap.finish().map(Box::new));
+        }
+        Ok(None)
+    }
+
+    /// The members, with links to other members (podman, `docker save` of
+    /// repeated layers) answering with their target's contents.
+    fn finish(mut self) -> Members {
+        for name in self.links.keys() {
+            if let Some(target) = chase(name, &self.links) {
+                if let Some(v) = self.small.get(&target).cloned() {
+                    self.small.insert(name.clone(), v);
+                }
+                if let Some(l) = self.layers.get(&target).cloned() {
+                    self.layers.insert(name.clone(), l);
+                }
+                if let Some(s) = self.sizes.get(&target).copied() {
+                    self.sizes.insert(name.clone(), s);
+                }
+            }
+        }
+        Members::Streamed {
+            small: self.small,
+            layers: self.layers,
+            sizes: self.sizes,
+            outer: Arc::new(LayerIndex {
+                held: Some(self.budget),
+                ..self.outer
+            }),
+        }
     }
 }
 
@@ -614,10 +598,6 @@ fn chase(name: &str, links: &HashMap<String, String>) -> Option<String> {
     None
 }
 
-/// A tar with no entry at all (empty, or only its end blocks) holds no image
-/// and no filesystem: nothing can be judged.
-const NO_ENTRIES: &str = "the archive is empty: no tar entries (nothing to judge)";
-
 /// Indexes the members of a mapped tar: names → byte ranges, links chased.
 fn index_mapped(display: &str, bytes: &[u8], limits: &Limits) -> Result<HashMap<String, Range>> {
     let mut ranges = HashMap::new();
@@ -644,14 +624,10 @@ fn index_mapped(display: &str, bytes: &[u8], limits: &Limits) -> Result<HashMap<
         }
         Ok(())
     })
-    .map_err(|e| Error::Format {
-        archive: display.to_string(),
-        what: describe_tar_error(&e),
-    })?;
+    .map_err(|e| outer_tar_error(display, e))?;
     if count == 0 {
-        return Err(Error::Format {
+        return Err(SourceError::NoEntries {
             archive: display.to_string(),
-            what: NO_ENTRIES.into(),
         });
     }
     for name in links.keys() {
@@ -680,16 +656,54 @@ fn dir_member(root: &Path, name: &str) -> Option<PathBuf> {
     }
 }
 
-/// Says what a failed walk of the outer archive means for the user.
-fn describe_tar_error(e: &tarwalk::TarError) -> String {
-    if e.offset == 0 && e.entry.is_none() && !e.what.starts_with("read failed") {
-        return format!(
-            "not an image archive: there is no tar header at its start ({}). archscan reads `docker save` tars, OCI archives and layouts (plain or gzip/zstd/xz-compressed), root filesystems and single programs",
-            e.what
-        );
+/// Says what a failed walk of the outer archive means for the user: not an
+/// archive at all (no header at its start), cut short, or damaged.
+fn outer_tar_error(display: &str, source: TarError) -> SourceError {
+    let archive = display.to_string();
+    let read_failed = matches!(source.problem, TarProblem::Read(_));
+    if source.offset == 0 && source.entry.is_none() && !read_failed {
+        SourceError::NotAnArchive { archive, source }
+    } else if source.problem.is_truncated() {
+        SourceError::Truncated { archive, source }
+    } else {
+        SourceError::Tar { archive, source }
     }
-    if e.what.starts_with("truncated") {
-        return format!("{e}: the file is incomplete; check the copy or download");
+}
+
+/// Why a layer member could not be scanned.
+#[derive(Debug, thiserror::Error)]
+pub enum LayerError {
+    #[error(transparent)]
+    Scan(Arc<ScanError>),
+    #[error("member out of bounds")]
+    OutOfBounds,
+    #[error("cannot open {}: {source}", .path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error("this member is not a tar layer (no tar, gzip or zstd data)")]
+    NotALayer,
+    #[error("missing from the archive")]
+    Missing,
+    #[error(transparent)]
+    Limit(Exceeded),
+}
+
+impl From<ScanError> for LayerError {
+    fn from(e: ScanError) -> Self {
+        LayerError::Scan(Arc::new(e))
     }
-    e.to_string()
+}
+
+impl LayerError {
+    /// The cap of [`Limits`] reached, if that is why the layer is unreadable.
+    pub fn exceeded(&self) -> Option<Exceeded> {
+        match self {
+            LayerError::Scan(e) => e.exceeded(),
+            LayerError::Limit(e) => Some(*e),
+            _ => None,
+        }
+    }
 }

@@ -18,7 +18,8 @@ use rayon::prelude::*;
 
 use crate::identify::{self, Ident};
 use crate::layers::scan::{self, Compression, LayerEntry, LayerIndex, NodeKind};
-use crate::limits::Limits;
+use crate::limits::{Exceeded, Limits};
+use crate::meter::{Budget, Meter};
 use crate::paths;
 
 /// Bytes of a file head read to decide whether it is worth identifying.
@@ -121,15 +122,16 @@ pub fn read_single<R: Read>(mut r: R, cap: u64) -> Result<Vec<u8>, String> {
     Ok(all)
 }
 
-/// Walks an unpacked root filesystem. `root` must be canonical.
-pub fn scan_dir(root: &Path, limits: &Limits) -> Result<LayerIndex, String> {
+/// Walks an unpacked root filesystem. `root` must be canonical. What cannot
+/// be read is skipped with a warning in the index; only a cap stops the walk.
+pub fn scan_dir(root: &Path, limits: &Limits, meter: &Meter) -> Result<LayerIndex, Exceeded> {
     let mut index = LayerIndex {
         compression: Some(Compression::None),
         ..LayerIndex::default()
     };
     // (entry index, host path) of every regular file, read afterwards in parallel.
     let mut files: Vec<(usize, std::path::PathBuf)> = Vec::new();
-    let mut budget = scan::IndexBudget::new(limits);
+    let mut budget = Budget::new(limits, meter);
     let walker = walkdir::WalkDir::new(root)
         .follow_links(false)
         .min_depth(1)
@@ -143,64 +145,80 @@ pub fn scan_dir(root: &Path, limits: &Limits) -> Result<LayerIndex, String> {
             }
         };
         if index.entries.len() as u64 >= limits.entries {
-            return Err(format!(
-                "limit reached: more than {} entries in this directory",
-                limits.entries
-            ));
+            return Err(Exceeded::Entries(limits.entries));
         }
-        let Ok(rel) = item.path().strip_prefix(root) else {
+        let Some(entry) = dir_entry(&item, root, limits, &mut index.warnings) else {
             continue;
         };
-        let raw = os_bytes(rel.as_os_str());
-        if raw.len() > limits.name_bytes {
-            index.warnings.push(format!(
-                "skipped a path of {} bytes, over the {}-byte limit",
-                raw.len(),
-                limits.name_bytes
-            ));
-            continue;
-        }
-        let path = paths::normalise(&raw);
-        // lstat: walkdir does not follow links, so this is the entry itself.
-        let meta = match item.metadata() {
-            Ok(m) => m,
-            Err(e) => {
-                index.warnings.push(format!("skipped {path}: {e}"));
-                continue;
-            }
-        };
-        let ft = meta.file_type();
-        let kind = if ft.is_dir() {
-            NodeKind::Dir
-        } else if ft.is_symlink() {
-            match std::fs::read_link(item.path()) {
-                Ok(t) => NodeKind::Symlink(
-                    String::from_utf8_lossy(&os_bytes(t.as_os_str())).into_owned(),
-                ),
-                Err(e) => {
-                    index.warnings.push(format!("skipped the link {path}: {e}"));
-                    continue;
-                }
-            }
-        } else if ft.is_file() {
-            NodeKind::File
-        } else {
-            special_kind(&ft)
-        };
-        if kind == NodeKind::File {
+        if entry.kind == NodeKind::File {
             files.push((index.entries.len(), item.path().to_path_buf()));
         }
-        let entry = LayerEntry {
-            path: path.into(),
-            kind,
-            mode: mode_of(&meta),
-            size: meta.len(),
-            ident: None,
-            content: None,
-        };
-        budget.charge(&entry)?;
+        scan::charge(&mut budget, &entry)?;
         index.entries.push(entry);
     }
+    identify_files(&mut index, &files, limits);
+    index.held = Some(budget);
+    Ok(index)
+}
+
+/// The entry of one walked path (lstat: links are entries, not followed);
+/// `None`, with a warning, when it cannot be read or its name is too long.
+fn dir_entry(
+    item: &walkdir::DirEntry,
+    root: &Path,
+    limits: &Limits,
+    warnings: &mut Vec<String>,
+) -> Option<LayerEntry> {
+    let rel = item.path().strip_prefix(root).ok()?;
+    let raw = os_bytes(rel.as_os_str());
+    if raw.len() > limits.name_bytes {
+        warnings.push(format!(
+            "skipped a path of {} bytes, over the {}-byte limit",
+            raw.len(),
+            limits.name_bytes
+        ));
+        return None;
+    }
+    let path = paths::normalise(&raw);
+    // lstat: walkdir does not follow links, so this is the entry itself.
+    let meta = match item.metadata() {
+        Ok(m) => m,
+        Err(e) => {
+            warnings.push(format!("skipped {path}: {e}"));
+            return None;
+        }
+    };
+    let ft = meta.file_type();
+    let kind = if ft.is_dir() {
+        NodeKind::Dir
+    } else if ft.is_symlink() {
+        match std::fs::read_link(item.path()) {
+            Ok(t) => {
+                NodeKind::Symlink(String::from_utf8_lossy(&os_bytes(t.as_os_str())).into_owned())
+            }
+            Err(e) => {
+                warnings.push(format!("skipped the link {path}: {e}"));
+                return None;
+            }
+        }
+    } else if ft.is_file() {
+        NodeKind::File
+    } else {
+        special_kind(&ft)
+    };
+    Some(LayerEntry {
+        path: path.into(),
+        kind,
+        mode: mode_of(&meta),
+        size: meta.len(),
+        ident: None,
+        content: None,
+    })
+}
+
+/// Reads and identifies the regular files in parallel; unreadable ones
+/// (a rootfs owned by another user) become warnings, the first few kept.
+fn identify_files(index: &mut LayerIndex, files: &[(usize, std::path::PathBuf)], limits: &Limits) {
     let results: Vec<(usize, Result<FileRead, String>)> = files
         .par_iter()
         .map(|(i, host)| {
@@ -219,8 +237,6 @@ pub fn scan_dir(root: &Path, limits: &Limits) -> Result<LayerIndex, String> {
             Err(w) => index.warnings.push(w),
         }
     }
-    // Unreadable files (a rootfs owned by another user) can be thousands:
-    // keep the first few, count the rest.
     if index.warnings.len() > MAX_WARNINGS {
         let more = index.warnings.len() - MAX_WARNINGS;
         index.warnings.truncate(MAX_WARNINGS);
@@ -228,8 +244,6 @@ pub fn scan_dir(root: &Path, limits: &Limits) -> Result<LayerIndex, String> {
             .warnings
             .push(format!("…and {more} more paths skipped the same way"));
     }
-    index.held = Some(budget);
-    Ok(index)
 }
 
 /// What reading one regular file gave.
@@ -279,8 +293,7 @@ fn read_file(host: &Path, e: &LayerEntry, limits: &Limits) -> Result<FileRead, S
     }
     if candidate {
         // Headers only: the parsers read the few ranges they need from the map.
-        let bytes =
-            super::map_file(&file, host).map_err(|err| format!("skipped {}: {err}", e.path))?;
+        let bytes = super::map_file(&file).map_err(|err| format!("skipped {}: {err}", e.path))?;
         out.ident = identify::identify(&&bytes[..], e.exec_bit(), &limits.ident);
     }
     Ok(out)
@@ -378,7 +391,7 @@ mod tests {
             std::os::unix::fs::symlink("/etc", dir.join("etc")).unwrap();
         }
         let root = dir.canonicalize().unwrap();
-        let idx = scan_dir(&root, &Limits::default()).unwrap();
+        let idx = scan_dir(&root, &Limits::default(), &Meter::default()).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
         let run = idx.entries.iter().find(|e| &*e.path == "/bin/run").unwrap();
         assert!(

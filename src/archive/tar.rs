@@ -8,7 +8,7 @@
 
 use std::io::{self, Read};
 
-use crate::limits::Limits;
+use crate::limits::{Exceeded, Limits};
 
 /// What a tar entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,25 +44,95 @@ impl Entry {
     }
 }
 
-/// Why a walk stopped.
-#[derive(Debug)]
+/// Why a walk stopped: where, and the problem.
+#[derive(Debug, thiserror::Error)]
+#[error("{}{problem}", at(.entry.as_deref(), *.offset))]
 pub struct TarError {
     /// Offset of the header where the problem was found.
     pub offset: u64,
     /// The entry's name, when it was known.
     pub entry: Option<String>,
-    pub what: String,
-    /// The underlying read error (decompression errors arrive here).
-    pub io: Option<io::Error>,
+    #[source]
+    pub problem: TarProblem,
 }
 
-impl std::fmt::Display for TarError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.entry {
-            Some(e) => write!(f, "at {} (offset {}): {}", e, self.offset, self.what),
-            None => write!(f, "at offset {}: {}", self.offset, self.what),
+fn at(entry: Option<&str>, offset: u64) -> String {
+    match entry {
+        Some(e) => format!("at {e} (offset {offset}): "),
+        None => format!("at offset {offset}: "),
+    }
+}
+
+/// What was wrong with the tar.
+#[derive(Debug, thiserror::Error)]
+pub enum TarProblem {
+    /// Reading (or decompressing) the bytes failed.
+    #[error("read failed: {0}")]
+    Read(#[source] io::Error),
+    #[error("truncated: the archive ends inside a tar header ({0} of 512 bytes)")]
+    TruncatedHeader(usize),
+    #[error("truncated: the archive ends inside a {0}")]
+    TruncatedExtension(&'static str),
+    #[error("truncated: the archive ends in padding")]
+    TruncatedPadding(#[source] io::Error),
+    #[error("truncated: the archive ends inside this entry's {0} bytes of data")]
+    TruncatedBody(u64),
+    #[error("not a tar header (bad checksum): the file is damaged or not a tar")]
+    BadChecksum,
+    #[error("unreadable size field: {0}")]
+    BadSize(#[source] io::Error),
+    #[error("size {0} overflows")]
+    SizeOverflow(u64),
+    #[error(transparent)]
+    Limit(#[from] Exceeded),
+    /// The visitor stopped the walk.
+    #[error(transparent)]
+    Visit(#[from] VisitError),
+}
+
+impl TarProblem {
+    /// Is the input cut short (as opposed to damaged or over a limit)?
+    pub fn is_truncated(&self) -> bool {
+        matches!(
+            self,
+            TarProblem::TruncatedHeader(_)
+                | TarProblem::TruncatedExtension(_)
+                | TarProblem::TruncatedPadding(_)
+                | TarProblem::TruncatedBody(_)
+        )
+    }
+
+    /// The read error underneath, when reading (or decoding) failed.
+    pub fn io(&self) -> Option<&io::Error> {
+        match self {
+            TarProblem::Read(e) | TarProblem::TruncatedPadding(e) => Some(e),
+            TarProblem::Visit(VisitError::Read(e) | VisitError::ReadInFile(e)) => Some(e),
+            _ => None,
         }
     }
+
+    /// The cap of [`Limits`] reached, if that is what stopped the walk.
+    pub fn exceeded(&self) -> Option<Exceeded> {
+        match self {
+            TarProblem::Limit(e) | TarProblem::Visit(VisitError::Limit(e)) => Some(*e),
+            _ => self
+                .io()
+                .and_then(|e| e.get_ref())
+                .and_then(|e| e.downcast_ref::<Exceeded>())
+                .copied(),
+        }
+    }
+}
+
+/// Why a visitor stopped the walk.
+#[derive(Debug, thiserror::Error)]
+pub enum VisitError {
+    #[error("read failed: {0}")]
+    Read(#[source] io::Error),
+    #[error("read failed inside this file: {0}")]
+    ReadInFile(#[source] io::Error),
+    #[error(transparent)]
+    Limit(#[from] Exceeded),
 }
 
 /// Where tar bytes come from: a slice (memory map, zero-copy, bodies skipped
@@ -208,8 +278,26 @@ fn padded(size: u64) -> Option<u64> {
     size.checked_add(511).map(|s| s & !511)
 }
 
-/// What a callback returns: `Err` stops the walk with that message.
-pub type Visit = Result<(), String>;
+/// What a callback returns: `Err` stops the walk.
+pub type Visit = Result<(), VisitError>;
+
+/// GNU long names and PAX records seen before the entry they apply to.
+#[derive(Default)]
+struct Pending {
+    long_name: Option<Vec<u8>>,
+    long_link: Option<Vec<u8>>,
+    pax: Option<Pax>,
+}
+
+/// What one header block is.
+enum Block {
+    /// The end of the archive (zero blocks, or no more bytes).
+    End,
+    /// A GNU long name/link or a PAX header, consumed into `Pending`.
+    Extension,
+    /// An entry, with its padded body length.
+    Entry(Entry, u64),
+}
 
 /// Walks every entry of a tar, calling `visit` with each and its body.
 /// Returns the number of entries.
@@ -219,175 +307,179 @@ pub fn walk<I: Input>(
     mut visit: impl FnMut(&Entry, &mut Body<'_, I>) -> Visit,
 ) -> Result<u64, TarError> {
     let mut count: u64 = 0;
-    let mut long_name: Option<Vec<u8>> = None;
-    let mut long_link: Option<Vec<u8>> = None;
-    let mut pax: Option<Pax> = None;
+    let mut pending = Pending::default();
     let mut block = [0u8; 512];
     loop {
         let header_at = input.position();
-        let err = |what: String, entry: Option<String>, io: Option<io::Error>| TarError {
+        let err = |problem: TarProblem, entry: Option<String>| TarError {
             offset: header_at,
             entry,
-            what,
-            io,
+            problem,
         };
-        let got =
-            fill(input, &mut block).map_err(|e| err(format!("read failed: {e}"), None, Some(e)))?;
-        if got == 0 {
-            // No end-of-archive blocks: many writers stop right here.
-            break;
-        }
-        if got < 512 && block[..got].iter().all(|&b| b == 0) {
-            // Cut inside the end-of-archive blocks: every entry is whole.
-            break;
-        }
-        if got < 512 {
-            return Err(err(
-                format!("truncated: the archive ends inside a tar header ({got} of 512 bytes)"),
-                None,
-                None,
-            ));
-        }
-        if block.iter().all(|&b| b == 0) {
-            // End of archive (the second zero block, if any, is not needed).
-            break;
-        }
-        let header = tar::Header::from_byte_slice(&block);
-        if !checksum_ok(&block) {
-            return Err(err(
-                "not a tar header (bad checksum): the file is damaged or not a tar".into(),
-                None,
-                None,
-            ));
-        }
-        count += 1;
-        if count > limits.entries {
-            return Err(err(
-                format!("more than {} entries (limit)", limits.entries),
-                None,
-                None,
-            ));
-        }
-        let typeflag = block[156];
-        let mut size = header
-            .entry_size()
-            .map_err(|e| err(format!("unreadable size field: {e}"), None, None))?;
-        if let Some(p) = pax.as_ref().and_then(|p| p.size) {
-            size = p;
-        }
-        let body_len =
-            padded(size).ok_or_else(|| err(format!("size {size} overflows"), None, None))?;
-        match typeflag {
-            b'L' | b'K' | b'x' | b'g' => {
-                let cap = if typeflag == b'x' || typeflag == b'g' {
-                    limits.pax_bytes
-                } else {
-                    limits.name_bytes
-                };
-                if size > cap as u64 {
-                    return Err(err(
-                        format!(
-                            "{} of {size} bytes is over the limit of {cap}",
-                            meta_name(typeflag)
-                        ),
-                        None,
-                        None,
-                    ));
-                }
-                let mut data = vec![0u8; size as usize];
-                let n = fill(input, &mut data)
-                    .map_err(|e| err(format!("read failed: {e}"), None, Some(e)))?;
-                if n < data.len() {
-                    return Err(err(
-                        format!(
-                            "truncated: the archive ends inside a {}",
-                            meta_name(typeflag)
-                        ),
-                        None,
-                        None,
-                    ));
-                }
-                input.skip(body_len - size).map_err(|e| {
-                    err(
-                        "truncated: the archive ends in padding".into(),
-                        None,
-                        Some(e),
-                    )
-                })?;
-                match typeflag {
-                    b'L' => long_name = Some(trim_nul(data)),
-                    b'K' => long_link = Some(trim_nul(data)),
-                    b'x' => pax = Some(Pax::parse(&data)),
-                    // Global PAX headers hold defaults archscan does not need.
-                    _ => {}
-                }
-                continue;
-            }
-            _ => {}
-        }
-        let p = pax.take();
-        let path = p
-            .as_ref()
-            .and_then(|p| p.path.clone())
-            .or_else(|| long_name.take())
-            .unwrap_or_else(|| header.path_bytes().into_owned());
-        long_name = None;
-        let link = p
-            .as_ref()
-            .and_then(|p| p.linkpath.clone())
-            .or_else(|| long_link.take())
-            .or_else(|| header.link_name_bytes().map(|l| l.into_owned()));
-        long_link = None;
-        let kind = match typeflag {
-            b'0' | 0 | b'7' => EntryKind::File,
-            b'1' => EntryKind::Hardlink,
-            b'2' => EntryKind::Symlink,
-            b'3' => EntryKind::CharDevice,
-            b'4' => EntryKind::BlockDevice,
-            b'5' => EntryKind::Dir,
-            b'6' => EntryKind::Fifo,
-            other => EntryKind::Other(other),
-        };
-        // Old (V7) tars mark directories by a trailing slash only.
-        let kind = if kind == EntryKind::File && path.ends_with(b"/") {
-            EntryKind::Dir
-        } else {
-            kind
-        };
-        let entry = Entry {
-            link: match kind {
-                EntryKind::Symlink | EntryKind::Hardlink => link,
-                _ => None,
-            },
-            path,
-            kind,
-            mode: header.mode().unwrap_or(0o644),
-            size,
-            offset: input.position(),
-        };
+        let (entry, body_len) =
+            match next_block(input, limits, &mut block, &mut count, &mut pending) {
+                Ok(Block::End) => break,
+                Ok(Block::Extension) => continue,
+                Ok(Block::Entry(entry, body_len)) => (entry, body_len),
+                Err(problem) => return Err(err(problem, None)),
+            };
+        let size = entry.size;
         let mut body = Body {
             input,
             remaining: size,
         };
         let name = || Some(entry.path_lossy());
-        visit(&entry, &mut body).map_err(|what| err(what, name(), None))?;
+        visit(&entry, &mut body).map_err(|e| err(e.into(), name()))?;
         let rest = body.remaining + (body_len - size);
         input.skip(rest).map_err(|e| {
             if e.kind() == io::ErrorKind::UnexpectedEof {
-                err(
-                    format!(
-                        "truncated: the archive ends inside this entry's {} bytes of data",
-                        size
-                    ),
-                    name(),
-                    Some(e),
-                )
+                err(TarProblem::TruncatedBody(size), name())
             } else {
-                err(format!("read failed: {e}"), name(), Some(e))
+                err(TarProblem::Read(e), name())
             }
         })?;
     }
     Ok(count)
+}
+
+/// Reads the next header block: the end, an extension header (consumed), or
+/// an entry with its extensions applied.
+fn next_block<I: Input>(
+    input: &mut I,
+    limits: &Limits,
+    block: &mut [u8; 512],
+    count: &mut u64,
+    pending: &mut Pending,
+) -> Result<Block, TarProblem> {
+    let got = fill(input, block).map_err(TarProblem::Read)?;
+    if got == 0 {
+        // No end-of-archive blocks: many writers stop right here.
+        return Ok(Block::End);
+    }
+    if got < 512 && block[..got].iter().all(|&b| b == 0) {
+        // Cut inside the end-of-archive blocks: every entry is whole.
+        return Ok(Block::End);
+    }
+    if got < 512 {
+        return Err(TarProblem::TruncatedHeader(got));
+    }
+    if block.iter().all(|&b| b == 0) {
+        // End of archive (the second zero block, if any, is not needed).
+        return Ok(Block::End);
+    }
+    let header = tar::Header::from_byte_slice(block);
+    if !checksum_ok(block) {
+        return Err(TarProblem::BadChecksum);
+    }
+    *count += 1;
+    if *count > limits.entries {
+        return Err(Exceeded::Entries(limits.entries).into());
+    }
+    let typeflag = block[156];
+    let mut size = header.entry_size().map_err(TarProblem::BadSize)?;
+    if let Some(p) = pending.pax.as_ref().and_then(|p| p.size) {
+        size = p;
+    }
+    let body_len = padded(size).ok_or(TarProblem::SizeOverflow(size))?;
+    if matches!(typeflag, b'L' | b'K' | b'x' | b'g') {
+        read_extension(input, limits, typeflag, size, body_len, pending)?;
+        return Ok(Block::Extension);
+    }
+    Ok(Block::Entry(
+        entry_of(header, typeflag, size, input.position(), pending),
+        body_len,
+    ))
+}
+
+/// Reads a GNU long name/link or PAX header body into `pending`.
+fn read_extension<I: Input>(
+    input: &mut I,
+    limits: &Limits,
+    typeflag: u8,
+    size: u64,
+    body_len: u64,
+    pending: &mut Pending,
+) -> Result<(), TarProblem> {
+    let cap = if typeflag == b'x' || typeflag == b'g' {
+        limits.pax_bytes
+    } else {
+        limits.name_bytes
+    };
+    if size > cap as u64 {
+        return Err(Exceeded::Header {
+            what: meta_name(typeflag),
+            size,
+            cap,
+        }
+        .into());
+    }
+    let mut data = vec![0u8; size as usize];
+    let n = fill(input, &mut data).map_err(TarProblem::Read)?;
+    if n < data.len() {
+        return Err(TarProblem::TruncatedExtension(meta_name(typeflag)));
+    }
+    input
+        .skip(body_len - size)
+        .map_err(TarProblem::TruncatedPadding)?;
+    match typeflag {
+        b'L' => pending.long_name = Some(trim_nul(data)),
+        b'K' => pending.long_link = Some(trim_nul(data)),
+        b'x' => pending.pax = Some(Pax::parse(&data)),
+        // Global PAX headers hold defaults archscan does not need.
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The entry a header describes, with the pending extensions applied (and
+/// cleared).
+fn entry_of(
+    header: &tar::Header,
+    typeflag: u8,
+    size: u64,
+    offset: u64,
+    pending: &mut Pending,
+) -> Entry {
+    let p = pending.pax.take();
+    let path = p
+        .as_ref()
+        .and_then(|p| p.path.clone())
+        .or_else(|| pending.long_name.take())
+        .unwrap_or_else(|| header.path_bytes().into_owned());
+    pending.long_name = None;
+    let link = p
+        .as_ref()
+        .and_then(|p| p.linkpath.clone())
+        .or_else(|| pending.long_link.take())
+        .or_else(|| header.link_name_bytes().map(|l| l.into_owned()));
+    pending.long_link = None;
+    let kind = match typeflag {
+        b'0' | 0 | b'7' => EntryKind::File,
+        b'1' => EntryKind::Hardlink,
+        b'2' => EntryKind::Symlink,
+        b'3' => EntryKind::CharDevice,
+        b'4' => EntryKind::BlockDevice,
+        b'5' => EntryKind::Dir,
+        b'6' => EntryKind::Fifo,
+        other => EntryKind::Other(other),
+    };
+    // Old (V7) tars mark directories by a trailing slash only.
+    let kind = if kind == EntryKind::File && path.ends_with(b"/") {
+        EntryKind::Dir
+    } else {
+        kind
+    };
+    Entry {
+        link: match kind {
+            EntryKind::Symlink | EntryKind::Hardlink => link,
+            _ => None,
+        },
+        path,
+        kind,
+        mode: header.mode().unwrap_or(0o644),
+        size,
+        offset,
+    }
 }
 
 fn meta_name(typeflag: u8) -> &'static str {
@@ -552,7 +644,7 @@ pub(crate) mod tests {
             &Limits::default(),
             |e, body| {
                 let mut first = [0u8; 1];
-                body.read_exact(&mut first).map_err(|e| e.to_string())?;
+                body.read_exact(&mut first).map_err(VisitError::Read)?;
                 via_stream.push((e.path_lossy(), first[0]));
                 Ok(())
             },
@@ -566,7 +658,11 @@ pub(crate) mod tests {
         let data = build(&[("a", EntryKind::File, &[7u8; 1000], None, 0o644)]);
         let cut = &data[..700];
         let err = walk(&mut SliceInput::new(cut), &Limits::default(), |_, _| Ok(())).unwrap_err();
-        assert!(err.what.contains("truncated"), "{err}");
+        assert!(
+            matches!(err.problem, TarProblem::TruncatedBody(1000)),
+            "{err}"
+        );
+        assert!(err.problem.is_truncated());
         assert_eq!(err.entry.as_deref(), Some("a"));
     }
 
@@ -578,7 +674,7 @@ pub(crate) mod tests {
             Ok(())
         })
         .unwrap_err();
-        assert!(err.what.contains("checksum"), "{err}");
+        assert!(matches!(err.problem, TarProblem::BadChecksum), "{err}");
     }
 
     #[test]
@@ -592,7 +688,7 @@ pub(crate) mod tests {
             ..Limits::default()
         };
         let err = walk(&mut SliceInput::new(&data), &limits, |_, _| Ok(())).unwrap_err();
-        assert!(err.what.contains("limit"), "{err}");
+        assert_eq!(err.problem.exceeded(), Some(Exceeded::Entries(1)), "{err}");
     }
 
     #[test]

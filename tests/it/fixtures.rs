@@ -1,28 +1,17 @@
 //! Runs the real `archscan` binary on every committed fixture and compares the
 //! whole output — exit code, stdout, stderr — with reviewed snapshots
 //! (`tests/snapshots/`). Re-bless after an intended change with
-//! `INSTA_UPDATE=always cargo test --test fixtures`, then review the diff.
+//! `INSTA_UPDATE=always cargo test --test it fixtures::`, then review the diff.
 
-use std::process::Command;
+use crate::support::run::{archscan, Run};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
+/// archscan with `args`, from the package root (fixture paths are relative
+/// to it), without colour.
 fn run(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_archscan"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+    archscan(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR").as_ref())
         .env("NO_COLOR", "1")
-        .output()
-        .expect("run archscan");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+        .run()
 }
 
 fn whole(r: &Run) -> String {
@@ -34,7 +23,8 @@ fn whole(r: &Run) -> String {
 
 fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path("snapshots");
+    // The snapshots predate this module's place in tests/it/: same names, same files.
+    s.set_snapshot_path("../snapshots");
     s.set_prepend_module_to_snapshot(false);
     s
 }
@@ -211,20 +201,13 @@ fixture!(
 #[test]
 fn stdin_matches_file() {
     let file = run(&["fixtures/seed-mislabelled.tar", "--format", "json"]);
-    let out = Command::new(env!("CARGO_BIN_EXE_archscan"))
-        .args(["-", "--format", "json"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(
-            std::fs::File::open(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/fixtures/seed-mislabelled.tar"
-            ))
-            .unwrap(),
-        )
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    let bytes = std::fs::read(crate::support::fixture("seed-mislabelled.tar")).unwrap();
+    let piped = archscan(["-", "--format", "json"])
+        .current_dir(env!("CARGO_MANIFEST_DIR").as_ref())
+        .stdin(&bytes)
+        .run();
+    assert_eq!(piped.code, 1);
     let a: serde_json::Value = serde_json::from_str(&file.stdout).unwrap();
-    let b: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&piped.stdout).unwrap();
     assert_eq!(a["images"], b["images"]);
 }

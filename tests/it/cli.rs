@@ -4,95 +4,37 @@
 //! stdin, unpacked root filesystem directories, single executables, several
 //! inputs, `--output`, a closed pipe and `--image`.
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_archscan");
+use crate::support::run::{archscan, Run, BIN};
+use crate::support::tmp::Tmp;
 
 fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
+    crate::support::fixture(name).to_string_lossy().into_owned()
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
-    }
-}
-
+/// archscan with `args`, in `dir`, with `stdin`; `NO_COLOR` unset, as a user
+/// without it has.
 fn run_in(dir: Option<&Path>, args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env_remove("NO_COLOR")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut cmd = archscan(args).env_remove("NO_COLOR");
     if let Some(d) = dir {
-        cmd.current_dir(d);
+        cmd = cmd.current_dir(d);
     }
-    let mut child = cmd.spawn().expect("spawn archscan");
     if let Some(bytes) = stdin {
-        let mut sin = child.stdin.take().unwrap();
-        let bytes = bytes.to_vec();
-        // Written from a thread: the child may fill stdout before reading all.
-        std::thread::spawn(move || {
-            let _ = sin.write_all(&bytes);
-        });
+        cmd = cmd.stdin(bytes);
     }
-    let out = child.wait_with_output().expect("wait for archscan");
-    let r = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
-    assert!(
-        !r.stderr.contains("panicked"),
-        "archscan panicked: {}",
-        r.stderr
-    );
-    r
+    cmd.run()
 }
 
 fn run(args: &[&str]) -> Run {
     run_in(None, args, None)
 }
 
-/// A fresh, empty directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("archscan-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 /// The OCI platform of this machine's own programs (`/bin/true`).
-fn host_platform() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "linux/amd64",
-        "aarch64" => "linux/arm64",
-        "x86" => "linux/386",
-        "powerpc64" => "linux/ppc64le",
-        "s390x" => "linux/s390x",
-        "riscv64" => "linux/riscv64",
-        other => panic!("no mapping for host arch {other}"),
-    }
+fn host_platform() -> String {
+    format!("linux/{}", crate::support::host_arch())
 }
 
 /// A platform this machine cannot run.
@@ -237,10 +179,13 @@ fn sarif_is_valid_and_carries_the_findings() {
     let driver = &run0["tool"]["driver"];
     assert_eq!(driver["name"], "archscan");
     let rules = driver["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), archscan::findings::ALL_RULES.len());
-    for (rule, desc) in archscan::findings::ALL_RULES.iter().zip(rules) {
-        assert_eq!(desc["id"], rule.id());
-        assert_eq!(desc["shortDescription"]["text"], rule.summary());
+    assert_eq!(rules.len(), archscan::rules::DEFS.len());
+    for (rule, desc) in archscan::rules::DEFS.iter().zip(rules) {
+        assert_eq!(desc["id"], rule.id);
+        assert_eq!(desc["shortDescription"]["text"], rule.summary);
+        // Real help for code-scanning UIs: why, detection and fix.
+        assert_eq!(desc["help"]["markdown"], rule.help_markdown());
+        assert!(desc["help"]["text"].as_str().unwrap().contains(rule.fix));
     }
     let results = run0["results"].as_array().unwrap();
     let hit = results
@@ -278,8 +223,8 @@ fn sarif_is_valid_and_carries_the_findings() {
 #[test]
 fn sarif_is_valid_for_every_input_kind_and_for_errors() {
     let v = sarif_validator();
-    let dir = scratch("sarif");
-    let rootfs = make_rootfs(&dir);
+    let dir = Tmp::new("cli-sarif");
+    let rootfs = make_rootfs(dir.path());
     let runs = [
         vec![fixture("amd64-ok.tar")],
         vec![fixture("multi-platform-8.oci-archive.tar")],
@@ -298,7 +243,6 @@ fn sarif_is_valid_for_every_input_kind_and_for_errors() {
         let ok = doc["runs"][0]["invocations"][0]["executionSuccessful"].as_bool();
         assert_eq!(ok, Some(r.code != 2), "{inputs:?}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 // ---- completions and man page ----------------------------------------------
@@ -324,10 +268,9 @@ fn man_page() {
 
 #[test]
 fn a_file_named_man_is_scanned_through_a_path() {
-    let dir = scratch("man-file");
-    std::fs::copy(fixture("amd64-ok.tar"), dir.join("man")).unwrap();
-    let r = run_in(Some(&dir), &["--format", "json", "./man"], None);
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = Tmp::new("cli-man-file");
+    std::fs::copy(fixture("amd64-ok.tar"), dir.path().join("man")).unwrap();
+    let r = run_in(Some(dir.path()), &["--format", "json", "./man"], None);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.json()["source"]["format"], "docker-archive");
 }
@@ -377,8 +320,8 @@ fn make_rootfs(dir: &Path) -> PathBuf {
 
 #[test]
 fn rootfs_directory_is_judged() {
-    let dir = scratch("rootfs");
-    let root = make_rootfs(&dir);
+    let dir = Tmp::new("cli-rootfs");
+    let root = make_rootfs(dir.path());
     let root_s = root.to_string_lossy().into_owned();
     let r = run(&["--format", "json", &root_s]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -415,7 +358,6 @@ fn rootfs_directory_is_judged() {
     ]);
     assert_eq!(r.code, 1);
     assert!(rule_ids(&r.json()["images"][0]).contains(&"target-mismatch".to_string()));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -441,7 +383,7 @@ fn single_binary_is_identified() {
     ]);
     assert_eq!(r.code, 1);
     assert_eq!(rule_ids(&r.json()["images"][0]), ["target-mismatch"]);
-    let r = run(&["-q", "--platform", host_platform(), "/bin/true"]);
+    let r = run(&["-q", "--platform", &host_platform(), "/bin/true"]);
     assert_eq!(r.code, 0);
 
     // From stdin too.
@@ -453,11 +395,9 @@ fn single_binary_is_identified() {
 
 #[test]
 fn single_script_is_reported_not_judged() {
-    let dir = scratch("script");
-    let script = dir.join("run.sh");
-    std::fs::write(&script, b"#!/bin/sh\necho hi\n").unwrap();
+    let dir = Tmp::new("cli-script");
+    let script = dir.write("run.sh", b"#!/bin/sh\necho hi\n");
     let r = run(&["--format", "json", &script.to_string_lossy()]);
-    let _ = std::fs::remove_dir_all(&dir);
     let j = r.json();
     assert_eq!(j["source"]["format"], "binary");
     assert_eq!(j["images"][0]["verdict"], "unknown");
@@ -500,8 +440,8 @@ fn image_filter() {
 
 #[test]
 fn output_file_and_nothing_on_stdout() {
-    let dir = scratch("output");
-    let out = dir.join("report.sarif");
+    let dir = Tmp::new("cli-output");
+    let out = dir.path().join("report.sarif");
     let r = run(&[
         "--format",
         "sarif",
@@ -513,33 +453,20 @@ fn output_file_and_nothing_on_stdout() {
     assert_eq!(r.stdout, "");
     let doc: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(doc["version"], "2.1.0");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn closed_pipe_exits_quietly() {
     // The reader is gone before archscan writes: the write fails with EPIPE.
-    let mut child = Command::new(BIN)
-        .args(["-v", &fixture("multi-platform-8.oci-archive.tar")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    drop(child.stdout.take());
-    let mut err = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut err)
-        .unwrap();
-    let status = child.wait().unwrap();
-    assert!(err.is_empty(), "stderr: {err}");
-    assert_eq!(status.code(), Some(0));
+    let r = archscan(["-v", &fixture("multi-platform-8.oci-archive.tar")])
+        .close_stdout()
+        .run();
+    assert!(r.stderr.is_empty(), "stderr: {}", r.stderr);
+    assert_eq!(r.code, 0);
 
     // As a shell runs it: `archscan x | head -1`.
     if Path::new("/bin/sh").exists() && Path::new("/usr/bin/head").exists() {
-        let out = Command::new("/bin/sh")
+        let out = std::process::Command::new("/bin/sh")
             .arg("-c")
             .arg(format!(
                 "'{BIN}' -v '{}' '{}' | head -1",

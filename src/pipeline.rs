@@ -1,0 +1,349 @@
+//! The run of one input, stage by stage: open the source, read its image
+//! plans, scan every distinct layer once (in parallel, largest first), then
+//! for each image merge its layers and judge the result into an
+//! [`ImageReport`]. Which image `--platform` selects is [`crate::select`]'s
+//! call; what is wrong is the judge's.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::findings::Finding;
+use crate::image::{self, Catalog, Format, ImagePlan, Planned};
+use crate::judge::{self, rules};
+use crate::layers::merge::MergedFs;
+use crate::layers::scan::{Hashing, LayerIndex};
+use crate::platform::Platform;
+use crate::progress::Task;
+use crate::report::{self, Declared, ImageReport, Report, SourceInfo, Verdict};
+use crate::scheduler;
+use crate::select::{self, Selection};
+use crate::source::{LayerError, Source};
+use crate::ScanOptions;
+
+/// A layer's scan: its index, or why it could not be read.
+type Scanned<'m> = HashMap<&'m str, Result<Arc<LayerIndex>, LayerError>>;
+
+/// Scans one input and judges every image in it. Never fails: what could not
+/// be read is in `Report::errors` (and per image in `ImageReport::error`).
+pub fn scan(path: &str, opts: &ScanOptions) -> Report {
+    let mut report = Report {
+        schema_version: report::SCHEMA_VERSION,
+        source: SourceInfo {
+            path: path.to_string(),
+            format: "unknown".into(),
+            compression: "none".into(),
+        },
+        target: opts.target.clone(),
+        images: Vec::new(),
+        serves: Vec::new(),
+        notes: Vec::new(),
+        errors: Vec::new(),
+    };
+    let source = match Source::open(path, &opts.limits, &opts.meter, &opts.progress) {
+        Ok(s) => s,
+        Err(e) => {
+            report.errors.push(e.to_string());
+            return report;
+        }
+    };
+    report.source.compression = source.compression.as_str().to_string();
+    let catalog = match image::catalog(&source, &opts.limits) {
+        Ok(c) => c,
+        Err(e) => {
+            report.errors.push(e.to_string());
+            return report;
+        }
+    };
+    report.source.format = catalog.format.as_str().to_string();
+    report.notes = catalog.notes.clone();
+    let mut serves = None;
+    report.images = judge_catalog(&source, catalog, opts, &mut serves);
+    report.serves = serves.unwrap_or_else(|| match report.images.as_slice() {
+        [one] if one.verdict != Verdict::Fail && one.error.is_none() => one.runs_on.clone(),
+        _ => Vec::new(),
+    });
+    report
+}
+
+fn judge_catalog(
+    source: &Source,
+    catalog: Catalog,
+    opts: &ScanOptions,
+    serves: &mut Option<Vec<Platform>>,
+) -> Vec<ImageReport> {
+    let hashing = if opts.verify {
+        Hashing::Always
+    } else {
+        Hashing::WhenDecoded
+    };
+    if matches!(catalog.format, Format::RootfsTar | Format::RootfsDir) {
+        return vec![judge_rootfs(source, opts, None)];
+    }
+    if catalog.format == Format::Binary {
+        return vec![judge_binary(source, opts)];
+    }
+    let mut plans: Vec<Planned> = catalog.images;
+    if let Some(want) = &opts.image {
+        plans.retain(|p| {
+            let (name, refs) = match p {
+                Planned::Image(i) => (&i.name, &i.refs),
+                Planned::Unreadable(u) => (&u.name, &u.refs),
+            };
+            name.iter()
+                .chain(refs.iter())
+                .any(|n| n.contains(want.as_str()))
+        });
+    }
+    // Every distinct layer blob, scanned once, in parallel.
+    let mut members: Vec<&str> = plans
+        .iter()
+        .filter_map(|p| match p {
+            Planned::Image(i) => Some(i.layers.iter().map(|l| l.member.as_str())),
+            Planned::Unreadable(_) => None,
+        })
+        .flatten()
+        .collect();
+    members.sort_unstable();
+    members.dedup();
+    let scanned = scan_layers(source, &members, opts, hashing);
+    let selected = select::select_for_target(&plans, opts.target.as_ref());
+    let mut shared = rules::archive::same_binary_across_platforms(&plans, &scanned);
+    let reports: Vec<ImageReport> = plans
+        .iter()
+        .enumerate()
+        .map(|(i, p)| match p {
+            Planned::Image(plan) => {
+                let extra = shared.remove(&i).unwrap_or_default();
+                judge_plan(source, plan, &scanned, opts, selected[i], extra)
+            }
+            Planned::Unreadable(u) => ImageReport {
+                name: u.name.clone(),
+                refs: u.refs.clone(),
+                manifest_digest: u.manifest_digest.as_ref().map(|d| d.to_string()),
+                index_platform: u.index_platform.clone(),
+                error: Some(format!("{}: {}", source.display, u.error)),
+                ..ImageReport::empty()
+            },
+        })
+        .collect();
+    *serves = Some(select::platforms_served(&plans, &reports));
+    reports
+}
+
+/// Scans every distinct layer once, on the [`scheduler`]'s work queue.
+fn scan_layers<'m>(
+    source: &Source,
+    members: &[&'m str],
+    opts: &ScanOptions,
+    hashing: Hashing,
+) -> Scanned<'m> {
+    let jobs: Vec<(&'m str, u64)> = members
+        .iter()
+        .map(|m| (*m, source.member_size(m).unwrap_or(0)))
+        .collect();
+    let total_bytes = jobs.iter().map(|j| j.1).sum();
+    let tracker = opts
+        .progress
+        .start(&source.display, Task::Layers { total_bytes });
+    scheduler::largest_first(
+        jobs,
+        |m| match source.scan_layer(m, &opts.limits, hashing) {
+            Ok(Some(l)) => Ok(l),
+            Ok(None) => Err(LayerError::Missing),
+            Err(e) => Err(e),
+        },
+        |size| {
+            if let Some(t) = &tracker {
+                t.advance(size);
+            }
+        },
+    )
+}
+
+fn judge_plan(
+    source: &Source,
+    plan: &ImagePlan,
+    scanned: &Scanned<'_>,
+    opts: &ScanOptions,
+    selection: Selection,
+    extra: Vec<Finding>,
+) -> ImageReport {
+    let declared_platform = plan.config.platform();
+    let mut base = ImageReport {
+        name: plan.name.clone(),
+        refs: plan.refs.clone(),
+        manifest_digest: plan.manifest_digest.as_ref().map(|d| d.to_string()),
+        config_digest: plan.config_digest.as_ref().map(|d| d.to_string()),
+        declared: Some(Declared {
+            platform: declared_platform.clone(),
+            os: plan.config.os.clone(),
+            architecture: plan.config.architecture.clone(),
+            variant: plan.config.variant.clone(),
+        }),
+        index_platform: plan.index_platform.clone(),
+        selected_for_target: selection.report(),
+        findings: plan.findings.iter().cloned().chain(extra).collect(),
+        ..ImageReport::empty()
+    };
+    let (indexes, metas) = match plan_layers(source, plan, scanned, &mut base.findings) {
+        Ok(layers) => layers,
+        Err(e) => {
+            base.error = Some(e);
+            return base;
+        }
+    };
+    let fs = MergedFs::merge(indexes, opts.limits.link_hops);
+    let subject = judge::Subject {
+        fs: &fs,
+        layers: &metas,
+        declared: declared_platform.as_ref(),
+        index_platform: plan.index_platform.as_ref(),
+        argv: command_line(
+            plan.config.entrypoint.as_deref(),
+            plan.config.cmd.as_deref(),
+            opts,
+        ),
+        env: &plan.config.env,
+        working_dir: plan.config.working_dir.as_deref(),
+        target: opts
+            .target
+            .as_ref()
+            .filter(|_| selection.judged_against_target()),
+        ignore: &opts.ignore,
+        program: None,
+    };
+    fill(&mut base, judge::judge(&subject));
+    base
+}
+
+/// An image's scanned layers in order, with what the judge knows of each;
+/// findings about them (digest mismatches, what a walk skipped) are added to
+/// `findings`. `Err` names the first layer that could not be read.
+fn plan_layers(
+    source: &Source,
+    plan: &ImagePlan,
+    scanned: &Scanned<'_>,
+    findings: &mut Vec<Finding>,
+) -> Result<(Vec<Arc<LayerIndex>>, Vec<judge::LayerMeta>), String> {
+    let mut indexes = Vec::with_capacity(plan.layers.len());
+    let mut metas = Vec::with_capacity(plan.layers.len());
+    for l in &plan.layers {
+        let idx = match scanned.get(l.member.as_str()) {
+            Some(Ok(idx)) => idx,
+            Some(Err(e)) => {
+                return Err(format!(
+                    "{}: layer {} ({}): {e}",
+                    source.display, l.position, l.member
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "{}: layer {} ({}) was not scanned",
+                    source.display, l.position, l.member
+                ))
+            }
+        };
+        if let (Some(want), Some(got)) = (&l.expect, &idx.digest) {
+            findings.extend(rules::archive::layer_digest_mismatch(
+                l.position,
+                &l.member,
+                want,
+                got,
+                l.digest.clone(),
+            ));
+        }
+        for w in &idx.warnings {
+            let mut f = Finding::note(format!("layer {}: {w}", l.position));
+            f.layer = Some(l.position);
+            findings.push(f);
+        }
+        indexes.push(Arc::clone(idx));
+        metas.push(judge::LayerMeta {
+            position: l.position,
+            digest: l.digest.clone(),
+            created_by: plan.config.layer_history.get(l.position).cloned().flatten(),
+        });
+    }
+    Ok((indexes, metas))
+}
+
+/// Puts a judgement into a report, after the findings it already has (about
+/// the image's metadata), and gives the verdict of them all.
+fn fill(report: &mut ImageReport, j: judge::Judgement) {
+    report.findings.extend(j.findings);
+    report.verdict = Verdict::from_findings(&report.findings, !j.binaries.is_empty());
+    report.entrypoint = j.entrypoint;
+    report.real_platform = j.real_platform;
+    report.runs_on = j.runs_on;
+    report.platforms = j.platforms;
+    report.binaries = j.binaries;
+}
+
+/// Entrypoint + Cmd after overrides, as the runtime builds argv: an overridden
+/// Entrypoint drops the image's Cmd (Docker and Kubernetes both do).
+fn command_line(
+    entrypoint: Option<&[String]>,
+    cmd: Option<&[String]>,
+    opts: &ScanOptions,
+) -> Vec<String> {
+    let (ep, cmd): (Vec<String>, Vec<String>) = match (&opts.entrypoint, &opts.cmd) {
+        (Some(e), Some(c)) => (e.clone(), c.clone()),
+        (Some(e), None) => (e.clone(), Vec::new()),
+        (None, Some(c)) => (
+            entrypoint.map(<[String]>::to_vec).unwrap_or_default(),
+            c.clone(),
+        ),
+        (None, None) => (
+            entrypoint.map(<[String]>::to_vec).unwrap_or_default(),
+            cmd.map(<[String]>::to_vec).unwrap_or_default(),
+        ),
+    };
+    ep.into_iter().chain(cmd).collect()
+}
+
+/// A flat root filesystem tarball (or directory): one layer, no config. For a
+/// single program, `program` names it.
+fn judge_rootfs(source: &Source, opts: &ScanOptions, program: Option<&str>) -> ImageReport {
+    let mut base = ImageReport {
+        selected_for_target: opts.target.as_ref().map(|_| true),
+        ..ImageReport::empty()
+    };
+    let layer = match source.scan_as_rootfs(&opts.limits) {
+        Ok(l) => l,
+        Err(e) => {
+            base.error = Some(format!("{}: {e}", source.display));
+            return base;
+        }
+    };
+    let fs = MergedFs::merge(vec![Arc::clone(&layer)], opts.limits.link_hops);
+    let metas = [judge::LayerMeta::default()];
+    let subject = judge::Subject {
+        fs: &fs,
+        layers: &metas,
+        declared: None,
+        index_platform: None,
+        argv: command_line(None, None, opts),
+        env: &[],
+        working_dir: None,
+        target: opts.target.as_ref(),
+        ignore: &opts.ignore,
+        program,
+    };
+    // What the walk skipped (unreadable files of a rootfs directory…).
+    base.findings = layer
+        .warnings
+        .iter()
+        .map(|w| Finding::note(w.clone()))
+        .collect();
+    fill(&mut base, judge::judge(&subject));
+    base
+}
+
+/// A single executable file: what it is (like `file`, with OCI platform
+/// names), judged against `--platform` when given. It is judged as a one-file
+/// root filesystem whose program it is: no Entrypoint is expected, and a
+/// Mach-O or PE file (which never decides a Linux image's platform) still
+/// gives its own platform.
+fn judge_binary(source: &Source, opts: &ScanOptions) -> ImageReport {
+    judge_rootfs(source, opts, Some(source.display.as_str()))
+}
