@@ -22,71 +22,32 @@ fn main() -> ExitCode {
     if let Some(command) = &cli.command {
         return helper(command);
     }
-    // `.archscan.toml` in the working directory: its settings go before the
-    // user's words, and options the user gives replace them.
-    let cli = match std::fs::read_to_string(config::FILE) {
-        Ok(text) => match config::words(&text, args.get(1..).unwrap_or_default()) {
-            Ok(words) if words.is_empty() => cli,
-            Ok(words) => {
-                let all = args
-                    .iter()
-                    .take(1)
-                    .cloned()
-                    .chain(words)
-                    .chain(args.iter().skip(1).cloned());
-                match Cli::try_parse_from(all) {
-                    Ok(c) => c,
-                    Err(e) => {
-                        eprintln!("archscan: in {}:", config::FILE);
-                        e.exit();
-                    }
-                }
-            }
-            Err(e) => {
-                eprintln!("archscan: {e}");
-                return ExitCode::from(2);
-            }
-        },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => cli,
+    match run(cli, &args) {
+        Ok(code) => code,
         Err(e) => {
-            eprintln!("archscan: {}: {e}", config::FILE);
-            return ExitCode::from(2);
+            eprintln!("archscan: {e}");
+            ExitCode::from(2)
         }
-    };
-    if cli.inputs.iter().any(|i| i == "-") && std::io::stdin().is_terminal() {
-        eprintln!(
-            "archscan: -: standard input is a terminal, not an image archive; pipe one in: `docker save IMAGE | archscan -` (or `archscan - < image.tar`)"
-        );
-        return ExitCode::from(2);
     }
-    let dockerfile = match &cli.dockerfile {
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(text) => Some(sarif::DockerfileRef {
-                path: path.to_string_lossy().into_owned(),
-                file: archscan::dockerfile::Dockerfile::parse(&text),
-            }),
-            Err(e) => {
-                eprintln!("archscan: --dockerfile {}: {e}", path.display());
-                return ExitCode::from(2);
-            }
-        },
-        None => None,
-    };
+}
+
+/// A scan: options, inputs judged in parallel, the report written, every
+/// unreadable reason on stderr, the exit code. `Err` is a usage error (exit 2).
+fn run(cli: Cli, args: &[OsString]) -> Result<ExitCode, String> {
+    let cli = with_config_file(cli, args)?;
+    if cli.inputs.iter().any(|i| i == "-") && std::io::stdin().is_terminal() {
+        return Err("-: standard input is a terminal, not an image archive; pipe one in: `docker save IMAGE | archscan -` (or `archscan - < image.tar`)".into());
+    }
+    let dockerfile = dockerfile_ref(&cli)?;
     if let Some(n) = cli.jobs {
         // Only fails if a pool already exists, which it cannot here.
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build_global();
     }
-    let opts = match cli.scan_options() {
-        Ok(o) => archscan::ScanOptions {
-            progress: bars::reporter(),
-            ..o
-        },
-        Err(e) => {
-            eprintln!("archscan: {e}");
-            return ExitCode::from(2);
-        }
+    let opts = archscan::ScanOptions {
+        progress: bars::reporter(),
+        ..cli.scan_options()?
     };
     let mut reports: Vec<report::Report> = cli
         .inputs
@@ -109,12 +70,69 @@ fn main() -> ExitCode {
             }
         }
     }
+    let rendered = render(&cli, &reports, dockerfile);
+    let code = report::exit_code_with(&reports, &cli.exit_policy());
+    match &cli.output {
+        Some(path) => std::fs::write(path, rendered.as_bytes())
+            .map_err(|e| format!("{}: {e}", path.display()))?,
+        None => write_stdout(rendered.as_bytes())?,
+    }
+    print_unreadable(&reports);
+    Ok(ExitCode::from(u8::try_from(code).unwrap_or(2)))
+}
+
+/// `.archscan.toml` in the working directory: its settings go before the
+/// user's words, and options the user gives replace them.
+fn with_config_file(cli: Cli, args: &[OsString]) -> Result<Cli, String> {
+    let text = match std::fs::read_to_string(config::FILE) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(cli),
+        Err(e) => return Err(format!("{}: {e}", config::FILE)),
+    };
+    let words = config::words(&text, args.get(1..).unwrap_or_default())?;
+    if words.is_empty() {
+        return Ok(cli);
+    }
+    let all = args
+        .iter()
+        .take(1)
+        .cloned()
+        .chain(words)
+        .chain(args.iter().skip(1).cloned());
+    match Cli::try_parse_from(all) {
+        Ok(c) => Ok(c),
+        Err(e) => {
+            eprintln!("archscan: in {}:", config::FILE);
+            e.exit();
+        }
+    }
+}
+
+/// `--dockerfile PATH`, read and parsed, for SARIF locations.
+fn dockerfile_ref(cli: &Cli) -> Result<Option<sarif::DockerfileRef>, String> {
+    let Some(path) = &cli.dockerfile else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("--dockerfile {}: {e}", path.display()))?;
+    Ok(Some(sarif::DockerfileRef {
+        path: path.to_string_lossy().into_owned(),
+        file: archscan::dockerfile::Dockerfile::parse(&text),
+    }))
+}
+
+/// The report in the format asked for.
+fn render(
+    cli: &Cli,
+    reports: &[report::Report],
+    dockerfile: Option<sarif::DockerfileRef>,
+) -> String {
     let to_terminal = cli.output.is_none() && std::io::stdout().is_terminal();
-    let rendered = match cli.format {
-        OutputFormat::Json => report::json::render(&reports),
-        OutputFormat::Jsonl => report::json::render_lines(&reports),
+    match cli.format {
+        OutputFormat::Json => report::json::render(reports),
+        OutputFormat::Jsonl => report::json::render_lines(reports),
         OutputFormat::Sarif => sarif::render(
-            &reports,
+            reports,
             &sarif::ToolInfo {
                 version: cli::VERSION.to_string(),
                 dockerfile,
@@ -138,7 +156,7 @@ fn main() -> ExitCode {
             };
             let width = to_terminal.then(terminal_width).flatten();
             text::render(
-                &reports,
+                reports,
                 text::Style {
                     color,
                     detail,
@@ -146,22 +164,15 @@ fn main() -> ExitCode {
                 },
             )
         }
-    };
-    let code = report::exit_code_with(&reports, &cli.exit_policy());
-    let written = match &cli.output {
-        Some(path) => std::fs::write(path, rendered.as_bytes())
-            .map_err(|e| format!("{}: {e}", path.display())),
-        None => write_stdout(rendered.as_bytes()),
-    };
-    if let Err(e) = written {
-        eprintln!("archscan: {e}");
-        return ExitCode::from(2);
     }
-    // Every reason something could not be read goes to stderr, one line
-    // each, in every format and with -q: where people and CI logs look when
-    // stdout is a file or a pipe. The report keeps its own record.
+}
+
+/// Every reason something could not be read goes to stderr, one line each,
+/// in every format and with -q: where people and CI logs look when stdout is
+/// a file or a pipe. The report keeps its own record.
+fn print_unreadable(reports: &[report::Report]) {
     let mut err = std::io::stderr().lock();
-    for r in &reports {
+    for r in reports {
         for e in &r.errors {
             let _ = writeln!(err, "archscan: {}", one_line(e));
         }
@@ -171,7 +182,6 @@ fn main() -> ExitCode {
             }
         }
     }
-    ExitCode::from(u8::try_from(code).unwrap_or(2))
 }
 
 /// A message on one line, escaped for the terminal.

@@ -15,12 +15,10 @@ pub mod registry;
 pub mod resolve;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::layers::scan::{Hashing, LayerIndex};
 use crate::limits::Limits;
 use crate::meter::Meter;
 use crate::platform::Platform;
@@ -29,24 +27,7 @@ use crate::source::Source;
 use crate::source::SourceError;
 pub use reference::Reference;
 
-/// The members of an image that is not a file: named as in an OCI layout
-/// (`index.json`, `blobs/sha256/<hex>`), fetched on demand.
-pub trait BlobStore: Send + Sync {
-    fn has(&self, name: &str) -> bool;
-    fn member_size(&self, name: &str) -> Option<u64>;
-    fn read_small(
-        &self,
-        name: &str,
-        limits: &Limits,
-    ) -> std::result::Result<Option<Vec<u8>>, String>;
-    fn scan_layer(
-        &self,
-        name: &str,
-        limits: &Limits,
-        meter: &Meter,
-        hashing: Hashing,
-    ) -> std::result::Result<Option<Arc<LayerIndex>>, String>;
-}
+pub use crate::source::BlobStore;
 
 /// Why an input word could not be opened: a file that cannot be read, a
 /// word that is neither a path nor a reference, or an engine or registry

@@ -38,6 +38,26 @@ use crate::paths;
 use crate::progress::{Reporter, Task, TrackedReader};
 pub use error::{Result, SourceError};
 
+/// The members of an image that is not a file: named as in an OCI layout
+/// (`index.json`, `blobs/sha256/<hex>`), fetched on demand. The registry
+/// source (`crate::remote`) implements it; the source stage only calls it.
+pub trait BlobStore: Send + Sync {
+    fn has(&self, name: &str) -> bool;
+    fn member_size(&self, name: &str) -> Option<u64>;
+    fn read_small(
+        &self,
+        name: &str,
+        limits: &Limits,
+    ) -> std::result::Result<Option<Vec<u8>>, String>;
+    fn scan_layer(
+        &self,
+        name: &str,
+        limits: &Limits,
+        meter: &Meter,
+        hashing: Hashing,
+    ) -> std::result::Result<Option<Arc<LayerIndex>>, String>;
+}
+
 /// The shape of the outermost input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Container {
@@ -75,7 +95,7 @@ enum Members {
         index: Arc<LayerIndex>,
     },
     /// An image that is not a file (a registry): members fetched on demand.
-    Blobs(Box<dyn crate::remote::BlobStore>),
+    Blobs(Box<dyn BlobStore>),
 }
 
 /// An opened input.
@@ -130,11 +150,7 @@ impl Source {
 
     /// An image whose members (named as in an OCI layout) come from a blob
     /// store, such as a registry.
-    pub fn from_blobs(
-        display: &str,
-        blobs: Box<dyn crate::remote::BlobStore>,
-        meter: &Meter,
-    ) -> Source {
+    pub fn from_blobs(display: &str, blobs: Box<dyn BlobStore>, meter: &Meter) -> Source {
         Source {
             display: display.to_string(),
             container: Container::Tar,
