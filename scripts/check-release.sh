@@ -64,7 +64,7 @@ lddout="$(ldd "$bin" 2>&1)"
 echo "        ldd: $(echo "$lddout" | tr -s ' \t\n' ' ')"
 check "ldd: statically linked" grep -Eq 'statically linked|not a dynamic executable' <<<"$lddout"
 check "--version says archscan $version ($rev)" test "$("$bin" --version)" == "archscan $version ($rev)"
-self="$("$bin" "$bin" --format json)"
+self="$("$bin" "$bin" --format json | jq '.inputs[0]')" # JSON schema 2: the one input
 check "archscan on itself: exit 0" test $? == 0
 check "archscan on itself: linux/amd64, no interpreter" \
     jqq '.source.format == "binary" and .images[0].real_platform == "linux/amd64" and .images[0].verdict == "ok" and (.images[0].binaries | all(.interpreter == null))' <<<"$self"
@@ -142,6 +142,7 @@ check "layer: nothing but /archscan, the CA bundle and /scan" \
 # Dogfooding: archscan judges its own image.
 scan="$("$bin" "$img" --format json)"
 code=$?
+scan="$(jq '.inputs[0]' <<<"$scan")" # JSON schema 2: the one input
 check "archscan on its image: exit 0 (got $code)" test "$code" == 0
 check "archscan on its image: verdict ok, no finding, linux/amd64 declared and real, runs /archscan" \
     jqq '.source.format == "oci-archive" and (.images | length == 1) and .images[0].verdict == "ok"
