@@ -81,33 +81,67 @@ pub(super) fn read(
         out.unread = true;
         return out;
     };
-    let max_items = cx.limits.max_items;
-    // Names read in all (hostile chains are bounded by this, not only by
-    // their counts): past it, the tables count as unread.
-    let mut names = 0usize;
-    let mut name = |cx: &mut Cx<'_>, out: &mut Versions, idx: u32| -> Option<String> {
-        names += 1;
-        if names > max_items {
+    let mut t = Tables {
+        rd,
+        strtab,
+        strsz,
+        max_items: cx.limits.max_items,
+        names: 0,
+    };
+    match tags.verneed.map(|v| vaddr_to_offset(loads, v)) {
+        Some(Some(base)) => t.needs(cx, &mut out, base, tags.verneednum),
+        Some(None) => out.unread = true,
+        None => {}
+    }
+    match tags.verdef.map(|v| vaddr_to_offset(loads, v)) {
+        Some(Some(base)) => t.defs(cx, &mut out, base, tags.verdefnum),
+        Some(None) => out.unread = true,
+        None => {}
+    }
+    out
+}
+
+/// Walks the version tables and the names they point at.
+struct Tables {
+    rd: Rd,
+    strtab: u64,
+    strsz: Option<u64>,
+    max_items: usize,
+    /// Names read in all (hostile chains are bounded by this, not only by
+    /// their counts): past `max_items`, the tables count as unread.
+    names: usize,
+}
+
+impl Tables {
+    /// The name at `idx` of the dynamic string table.
+    fn name(&mut self, cx: &mut Cx<'_>, out: &mut Versions, idx: u32) -> Option<String> {
+        self.names += 1;
+        if self.names > self.max_items {
             out.unread = true;
             return None;
         }
         let idx = u64::from(idx);
-        if strsz.is_some_and(|sz| idx >= sz) {
+        if self.strsz.is_some_and(|sz| idx >= sz) {
             cx.damaged = true;
             return None;
         }
-        let d = cx.read_str(strtab.checked_add(idx)?, NAME_MAX);
+        let d = cx.read_str(self.strtab.checked_add(idx)?, NAME_MAX);
         if d.is_none() {
             out.unread = true;
         }
         Some(lossy(cstr(d?)))
-    };
-    if let Some(base) = tags.verneed.and_then(|v| vaddr_to_offset(loads, v)) {
-        let count = tags.verneednum.unwrap_or(max_items as u64);
+    }
+
+    /// `DT_VERNEED`: each needed file with the versions it needs.
+    fn needs(&mut self, cx: &mut Cx<'_>, out: &mut Versions, base: u64, count: Option<u64>) {
+        let rd = self.rd;
         let mut at = base;
-        for _ in 0..count.min(max_items as u64) {
+        for _ in 0..count
+            .unwrap_or(self.max_items as u64)
+            .min(self.max_items as u64)
+        {
             // Elf_Verneed: vn_version, vn_cnt, vn_file, vn_aux, vn_next.
-            let Some(e) = entry(cx, &mut out, at, 16) else {
+            let Some(e) = entry(cx, out, at, 16) else {
                 break;
             };
             let (cnt, file, aux, next) = (
@@ -116,31 +150,8 @@ pub(super) fn read(
                 rd.u32(e, 8).unwrap_or(0),
                 rd.u32(e, 12).unwrap_or(0),
             );
-            let file = name(cx, &mut out, file);
-            let mut versions = Vec::new();
-            let mut a = at.checked_add(u64::from(aux));
-            for _ in 0..cnt.min(256) {
-                // Elf_Vernaux: vna_hash, vna_flags, vna_other, vna_name, vna_next.
-                let Some(x) = a else { break };
-                let Some(e) = entry(cx, &mut out, x, 16) else {
-                    break;
-                };
-                let (flags, n, nx) = (
-                    rd.u16(e, 4).unwrap_or(0),
-                    rd.u32(e, 8).unwrap_or(0),
-                    rd.u32(e, 12).unwrap_or(0),
-                );
-                // A weak need (VER_FLG_WEAK) the loader only warns about.
-                if flags & VER_FLG_WEAK == 0 {
-                    if let Some(v) = name(cx, &mut out, n) {
-                        versions.push(v);
-                    }
-                }
-                if nx == 0 {
-                    break;
-                }
-                a = x.checked_add(u64::from(nx));
-            }
+            let file = self.name(cx, out, file);
+            let versions = self.needed_versions(cx, out, at.checked_add(u64::from(aux)), cnt);
             if let Some(file) = file {
                 out.needs.push(VersionNeed { file, versions });
             }
@@ -149,15 +160,53 @@ pub(super) fn read(
                 _ => break,
             }
         }
-    } else if tags.verneed.is_some() {
-        out.unread = true;
     }
-    if let Some(base) = tags.verdef.and_then(|v| vaddr_to_offset(loads, v)) {
-        let count = tags.verdefnum.unwrap_or(max_items as u64);
+
+    /// The `Elf_Vernaux` chain of one needed file: its non-weak versions.
+    fn needed_versions(
+        &mut self,
+        cx: &mut Cx<'_>,
+        out: &mut Versions,
+        mut a: Option<u64>,
+        cnt: u16,
+    ) -> Vec<String> {
+        let rd = self.rd;
+        let mut versions = Vec::new();
+        for _ in 0..cnt.min(256) {
+            // Elf_Vernaux: vna_hash, vna_flags, vna_other, vna_name, vna_next.
+            let Some(x) = a else { break };
+            let Some(e) = entry(cx, out, x, 16) else {
+                break;
+            };
+            let (flags, n, nx) = (
+                rd.u16(e, 4).unwrap_or(0),
+                rd.u32(e, 8).unwrap_or(0),
+                rd.u32(e, 12).unwrap_or(0),
+            );
+            // A weak need (VER_FLG_WEAK) the loader only warns about.
+            if flags & VER_FLG_WEAK == 0 {
+                if let Some(v) = self.name(cx, out, n) {
+                    versions.push(v);
+                }
+            }
+            if nx == 0 {
+                break;
+            }
+            a = x.checked_add(u64::from(nx));
+        }
+        versions
+    }
+
+    /// `DT_VERDEF`: the versions this file defines.
+    fn defs(&mut self, cx: &mut Cx<'_>, out: &mut Versions, base: u64, count: Option<u64>) {
+        let rd = self.rd;
         let mut at = base;
-        for _ in 0..count.min(max_items as u64) {
+        for _ in 0..count
+            .unwrap_or(self.max_items as u64)
+            .min(self.max_items as u64)
+        {
             // Elf_Verdef: vd_version, vd_flags, vd_ndx, vd_cnt, vd_hash, vd_aux, vd_next.
-            let Some(e) = entry(cx, &mut out, at, 20) else {
+            let Some(e) = entry(cx, out, at, 20) else {
                 break;
             };
             let (flags, aux, next) = (
@@ -169,9 +218,9 @@ pub(super) fn read(
             if flags & VER_FLG_BASE == 0 {
                 let n = at
                     .checked_add(u64::from(aux))
-                    .and_then(|x| entry(cx, &mut out, x, 8))
+                    .and_then(|x| entry(cx, out, x, 8))
                     .and_then(|d| rd.u32(d, 0));
-                if let Some(v) = n.and_then(|n| name(cx, &mut out, n)) {
+                if let Some(v) = n.and_then(|n| self.name(cx, out, n)) {
                     out.defs.push(v);
                 }
             }
@@ -180,10 +229,7 @@ pub(super) fn read(
                 _ => break,
             }
         }
-    } else if tags.verdef.is_some() {
-        out.unread = true;
     }
-    out
 }
 
 /// One table entry of `len` bytes at file offset `off`; a miss (not kept)
