@@ -262,28 +262,6 @@ fn result(
     dockerfile: Option<&DockerfileRef>,
 ) -> SarifResult {
     let image = img.map(|i| image_name(report, i));
-    let mut fqn = image.clone().unwrap_or_else(|| report.source.path.clone());
-    if let Some(l) = f.layer {
-        fqn.push_str(&format!("//layer {l}"));
-    }
-    if let Some(p) = &f.path {
-        if f.layer.is_none() {
-            fqn.push('/');
-        }
-        fqn.push_str(p);
-    }
-    let logical = LogicalLocation {
-        name: f
-            .path
-            .as_deref()
-            .map(crate::paths::file_name)
-            .filter(|n| !n.is_empty())
-            .map(str::to_string)
-            .or_else(|| image.clone())
-            .unwrap_or_else(|| report.source.path.clone()),
-        fully_qualified_name: fqn,
-        kind: if f.path.is_some() { "object" } else { "module" },
-    };
     let uri = match &f.path {
         Some(p) => Some(relative_uri(p)).filter(|u| !u.is_empty()),
         None => input_uri(&report.source.path),
@@ -304,6 +282,66 @@ fn result(
         text.push_str("\nFix: ");
         text.push_str(h);
     }
+    let mut fingerprints = serde_json::Map::new();
+    fingerprints.insert(
+        "archscan/v1".into(),
+        fingerprint(f, image.as_deref()).into(),
+    );
+    SarifResult {
+        rule_id: f.rule.id(),
+        rule_index: f.rule as usize,
+        level: level(f.severity),
+        message: Text {
+            text,
+            markdown: None,
+        },
+        locations: vec![Location {
+            physical_location: in_dockerfile.or_else(|| {
+                uri.map(|uri| PhysicalLocation {
+                    artifact_location: ArtifactLocation { uri },
+                    region: None,
+                })
+            }),
+            logical_locations: vec![logical_location(report, image.as_deref(), f)],
+        }],
+        partial_fingerprints: fingerprints,
+        properties: properties(report, img, image.as_deref(), f),
+    }
+}
+
+/// Where a finding is inside the image: the image, the layer, the path.
+fn logical_location(report: &Report, image: Option<&str>, f: &Finding) -> LogicalLocation {
+    let mut fqn = image.map_or_else(|| report.source.path.clone(), str::to_string);
+    if let Some(l) = f.layer {
+        fqn.push_str(&format!("//layer {l}"));
+    }
+    if let Some(p) = &f.path {
+        if f.layer.is_none() {
+            fqn.push('/');
+        }
+        fqn.push_str(p);
+    }
+    LogicalLocation {
+        name: f
+            .path
+            .as_deref()
+            .map(crate::paths::file_name)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string)
+            .or_else(|| image.map(str::to_string))
+            .unwrap_or_else(|| report.source.path.clone()),
+        fully_qualified_name: fqn,
+        kind: if f.path.is_some() { "object" } else { "module" },
+    }
+}
+
+/// The evidence, as result properties (absent values left out).
+fn properties(
+    report: &Report,
+    img: Option<&ImageReport>,
+    image: Option<&str>,
+    f: &Finding,
+) -> serde_json::Map<String, serde_json::Value> {
     let mut props = serde_json::Map::new();
     let mut put = |k: &str, v: serde_json::Value| {
         if !v.is_null() {
@@ -311,7 +349,7 @@ fn result(
         }
     };
     put("input", report.source.path.clone().into());
-    put("image", image.clone().into());
+    put("image", image.map(str::to_string).into());
     put("layer", f.layer.into());
     put("layer_digest", f.layer_digest.clone().into());
     put("path", f.path.clone().into());
@@ -334,43 +372,25 @@ fn result(
     );
     put("created_by", f.created_by.clone().into());
     put("hint", f.hint.clone().into());
-    // Stable across rebuilds of the same image (no digests): lets a dashboard
-    // tell a known alert from a new one.
+    props
+}
+
+/// Stable across rebuilds of the same image (no digests): lets a dashboard
+/// tell a known alert from a new one.
+fn fingerprint(f: &Finding, image: Option<&str>) -> String {
     let mut h = Sha256::new();
     for part in [
         f.rule.id(),
-        image.as_deref().unwrap_or(""),
+        image.unwrap_or(""),
         f.path.as_deref().unwrap_or(""),
     ] {
         h.update(part.as_bytes());
         h.update([0u8]);
     }
-    let fp: String = h.finalize()[..16]
+    h.finalize()[..16]
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect();
-    let mut fingerprints = serde_json::Map::new();
-    fingerprints.insert("archscan/v1".into(), fp.into());
-    SarifResult {
-        rule_id: f.rule.id(),
-        rule_index: f.rule as usize,
-        level: level(f.severity),
-        message: Text {
-            text,
-            markdown: None,
-        },
-        locations: vec![Location {
-            physical_location: in_dockerfile.or_else(|| {
-                uri.map(|uri| PhysicalLocation {
-                    artifact_location: ArtifactLocation { uri },
-                    region: None,
-                })
-            }),
-            logical_locations: vec![logical],
-        }],
-        partial_fingerprints: fingerprints,
-        properties: props,
-    }
+        .collect()
 }
 
 /// Renders every report as one SARIF log, pretty-printed, one trailing newline.
