@@ -31,6 +31,9 @@ fn main() -> ExitCode {
     }
 }
 
+/// Most worker threads per core `--jobs` may ask for.
+const MAX_JOBS_PER_CORE: usize = 8;
+
 /// A scan: options, inputs judged in parallel, the report written, every
 /// unreadable reason on stderr, the exit code. `Err` is a usage error (exit 2).
 fn run(cli: Cli, args: &[OsString]) -> Result<ExitCode, String> {
@@ -40,9 +43,18 @@ fn run(cli: Cli, args: &[OsString]) -> Result<ExitCode, String> {
     }
     let dockerfile = dockerfile_ref(&cli)?;
     if let Some(n) = cli.jobs {
+        // More threads than work can use only cost memory and start-up time
+        // (`--jobs 100000` spent minutes starting threads): at most 8 per core.
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        let cap = cores.saturating_mul(MAX_JOBS_PER_CORE);
+        if n > cap {
+            eprintln!(
+                "archscan: --jobs {n}: using {cap} ({MAX_JOBS_PER_CORE} per core of {cores})"
+            );
+        }
         // Only fails if a pool already exists, which it cannot here.
         let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
+            .num_threads(n.clamp(1, cap))
             .build_global();
     }
     let opts = archscan::ScanOptions {

@@ -769,6 +769,11 @@ impl Cx<'_> {
                 )))
             }
         };
+        // Each entry is a manifest: the manifest cap holds here too (50,000
+        // entries naming one config used to be planned one by one).
+        if entries.len() > self.limits.manifests {
+            return Err(Exceeded::Manifests(self.limits.manifests).into());
+        }
         for (n, entry) in entries.iter().enumerate() {
             let tags = json::opt_str_list(entry, "RepoTags")
                 .within(format!("entry {n}"))?

@@ -329,3 +329,26 @@ fn limit_ident_caps() {
         other => panic!("{other:?}"),
     }
 }
+
+// manifest.json with thousands of entries bypassed the manifest cap: each
+// entry was planned (and its config read) one by one.
+#[test]
+fn limit_manifests_counts_manifest_json_entries() {
+    let cfg = to_json(&config(&["/bin/true"], 0));
+    let cfg_name = format!("{}.json", sha(&cfg).hex());
+    let entry = json!({"Config": cfg_name, "RepoTags": ["t:1"], "Layers": []});
+    let manifest = to_json(&Value::Array(vec![entry; 50]));
+    let data = tar(&[
+        file(&cfg_name, &cfg, 0o644),
+        file("manifest.json", &manifest, 0o644),
+    ]);
+    let limits = Limits {
+        manifests: 10,
+        ..Limits::default()
+    };
+    let e = catalog_of(&data, &limits)
+        .err()
+        .expect("over the manifest cap");
+    assert_eq!(e.exceeded(), Some(Exceeded::Manifests(10)), "{e}");
+    assert!(catalog_of(&data, &Limits::default()).is_ok());
+}

@@ -78,3 +78,22 @@ fn a_windows_label_on_linux_programs_fails() {
     assert_eq!(r.code, 1, "{}", r.all());
     assert!(r.rules().iter().any(|x| x == "foreign-os"), "{}", r.all());
 }
+
+// `--jobs 100000` started threads for minutes: it is capped, with a note.
+#[test]
+fn huge_jobs_are_capped_with_a_note() {
+    let started = std::time::Instant::now();
+    let r = run_with(
+        &[
+            "--jobs",
+            "100000",
+            "-q",
+            &crate::support::fixture("amd64-ok.tar").to_string_lossy(),
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.stderr.contains("--jobs 100000: using"), "{}", r.all());
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
