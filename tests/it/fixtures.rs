@@ -3,31 +3,8 @@
 //! (`tests/snapshots/`). Re-bless after an intended change with
 //! `INSTA_UPDATE=always cargo test --test it fixtures::`, then review the diff.
 
-use crate::support::run::{archscan, Run};
-
-/// archscan with `args`, from the package root (fixture paths are relative
-/// to it), without colour.
-fn run(args: &[&str]) -> Run {
-    archscan(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR").as_ref())
-        .env("NO_COLOR", "1")
-        .run()
-}
-
-fn whole(r: &Run) -> String {
-    format!(
-        "exit: {}\n--- stderr\n{}--- stdout\n{}",
-        r.code, r.stderr, r.stdout
-    )
-}
-
-fn settings() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    // The snapshots predate this module's place in tests/it/: same names, same files.
-    s.set_snapshot_path("../snapshots");
-    s.set_prepend_module_to_snapshot(false);
-    s
-}
+use crate::support::run::archscan;
+use crate::support::snapshot::{run, settings, whole};
 
 /// One test per fixture: the text report, and the JSON report.
 macro_rules! fixture {

@@ -3,38 +3,7 @@
 //! pages by Debian's cross toolchain, and 32-bit ARM code on hosts with and
 //! without AArch32.
 
-use crate::support::run::{archscan, Run};
-
-fn run(args: &[&str]) -> Run {
-    archscan(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR").as_ref())
-        .env("NO_COLOR", "1")
-        .run()
-}
-
-fn whole(r: &Run) -> String {
-    format!(
-        "exit: {}\n--- stderr\n{}--- stdout\n{}",
-        r.code, r.stderr, r.stdout
-    )
-}
-
-/// The text and JSON reports of `args`, as snapshots named `name`.
-fn snapshot(name: &str, args: &[&str], code: i32) {
-    let text = run(args);
-    assert_eq!(text.code, code, "{}", whole(&text));
-    let mut json_args = args.to_vec();
-    json_args.extend(["--format", "json"]);
-    let json = run(&json_args);
-    assert_eq!(json.code, code, "{}", whole(&json));
-    let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path("../snapshots");
-    s.set_prepend_module_to_snapshot(false);
-    s.bind(|| {
-        insta::assert_snapshot!(format!("{name}_text"), whole(&text));
-        insta::assert_snapshot!(format!("{name}_json"), whole(&json));
-    });
-}
+use crate::support::snapshot::{run, text_and_json as snapshot};
 
 #[test]
 fn rpi5_refuses_a_4k_aligned_arm64_program() {

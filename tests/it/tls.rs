@@ -2,21 +2,7 @@
 //! (links libssl.so.3) without a CA bundle, and its twin with Debian's
 //! `ca-certificates` bundle.
 
-use crate::support::run::{archscan, Run};
-
-fn run(args: &[&str]) -> Run {
-    archscan(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR").as_ref())
-        .env("NO_COLOR", "1")
-        .run()
-}
-
-fn whole(r: &Run) -> String {
-    format!(
-        "exit: {}\n--- stderr\n{}--- stdout\n{}",
-        r.code, r.stderr, r.stdout
-    )
-}
+use crate::support::snapshot::{run, settings, whole};
 
 #[test]
 fn tls_client_without_ca_bundle_warns() {
@@ -24,10 +10,7 @@ fn tls_client_without_ca_bundle_warns() {
     assert_eq!(text.code, 0, "{}", whole(&text));
     let json = run(&["fixtures/no-ca-certificates.tar", "--format", "json"]);
     assert_eq!(json.rules(), vec!["no-ca-certificates".to_string()]);
-    let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path("../snapshots");
-    s.set_prepend_module_to_snapshot(false);
-    s.bind(|| {
+    settings().bind(|| {
         insta::assert_snapshot!("no_ca_certificates_text", whole(&text));
         insta::assert_snapshot!("no_ca_certificates_json", whole(&json));
     });

@@ -4,37 +4,7 @@
 //! `runAsUser`/`runAsGroup` (OpenShift's arbitrary UID in group 0 may exec a
 //! group-0 program).
 
-use crate::support::run::{archscan, Run};
-
-fn run(args: &[&str]) -> Run {
-    archscan(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR").as_ref())
-        .env("NO_COLOR", "1")
-        .run()
-}
-
-fn whole(r: &Run) -> String {
-    format!(
-        "exit: {}\n--- stderr\n{}--- stdout\n{}",
-        r.code, r.stderr, r.stdout
-    )
-}
-
-fn snapshot(name: &str, args: &[&str], code: i32) {
-    let text = run(args);
-    assert_eq!(text.code, code, "{}", whole(&text));
-    let mut a = args.to_vec();
-    a.extend(["--format", "json"]);
-    let json = run(&a);
-    assert_eq!(json.code, code, "{}", whole(&json));
-    let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path("../snapshots");
-    s.set_prepend_module_to_snapshot(false);
-    s.bind(|| {
-        insta::assert_snapshot!(format!("{name}_text"), whole(&text));
-        insta::assert_snapshot!(format!("{name}_json"), whole(&json));
-    });
-}
+use crate::support::snapshot::{run, text_and_json as snapshot};
 
 fn rules(args: &[&str]) -> (i32, Vec<String>) {
     let mut a = args.to_vec();

@@ -4,34 +4,11 @@
 //! the same verdict when the archive arrives as a stream (the version tables
 //! are kept while the bytes pass).
 
-use crate::support::run::{archscan, Run};
-
-fn run(args: &[&str]) -> Run {
-    archscan(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR").as_ref())
-        .env("NO_COLOR", "1")
-        .run()
-}
-
-fn whole(r: &Run) -> String {
-    format!(
-        "exit: {}\n--- stderr\n{}--- stdout\n{}",
-        r.code, r.stderr, r.stdout
-    )
-}
+use crate::support::run::archscan;
+use crate::support::snapshot::text_and_json;
 
 fn snapshot(name: &str, path: &str, code: i32) {
-    let text = run(&[path]);
-    assert_eq!(text.code, code, "{}", whole(&text));
-    let json = run(&[path, "--format", "json"]);
-    assert_eq!(json.code, code, "{}", whole(&json));
-    let mut s = insta::Settings::clone_current();
-    s.set_snapshot_path("../snapshots");
-    s.set_prepend_module_to_snapshot(false);
-    s.bind(|| {
-        insta::assert_snapshot!(format!("{name}_text"), whole(&text));
-        insta::assert_snapshot!(format!("{name}_json"), whole(&json));
-    });
+    text_and_json(name, &[path], code);
 }
 
 #[test]

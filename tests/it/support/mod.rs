@@ -3,6 +3,7 @@
 
 pub mod archive;
 pub mod run;
+pub mod snapshot;
 pub mod tmp;
 
 use std::path::PathBuf;
