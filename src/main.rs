@@ -16,6 +16,14 @@ use std::ffi::OsString;
 use archscan::report::{self, sarif, text};
 use cli::{Cli, ColorChoice, Command, OutputFormat};
 
+/// A line on stderr that never panics: a closed or full stderr
+/// (`2>/dev/full`) must not turn an exit code into 101.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     let cli = Cli::parse_from(&args);
@@ -25,7 +33,7 @@ fn main() -> ExitCode {
     match run(cli, &args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("archscan: {e}");
+            say!("archscan: {e}");
             ExitCode::from(2)
         }
     }
@@ -48,9 +56,7 @@ fn run(cli: Cli, args: &[OsString]) -> Result<ExitCode, String> {
         let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
         let cap = cores.saturating_mul(MAX_JOBS_PER_CORE);
         if n > cap {
-            eprintln!(
-                "archscan: --jobs {n}: using {cap} ({MAX_JOBS_PER_CORE} per core of {cores})"
-            );
+            say!("archscan: --jobs {n}: using {cap} ({MAX_JOBS_PER_CORE} per core of {cores})");
         }
         // Only fails if a pool already exists, which it cannot here.
         let _ = rayon::ThreadPoolBuilder::new()
@@ -85,12 +91,48 @@ fn run(cli: Cli, args: &[OsString]) -> Result<ExitCode, String> {
     let rendered = render(&cli, &reports, dockerfile);
     let code = report::exit_code_with(&reports, &cli.exit_policy());
     match &cli.output {
-        Some(path) => std::fs::write(path, rendered.as_bytes())
-            .map_err(|e| format!("{}: {e}", path.display()))?,
+        Some(path) => write_output(path, &cli.inputs, rendered.as_bytes())?,
         None => write_stdout(rendered.as_bytes())?,
     }
     print_unreadable(&reports);
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(2)))
+}
+
+/// Writes the report to `-o PATH`: never over one of the inputs (the same
+/// file, through any link), and through a temporary file in the same
+/// directory renamed into place, so a failed run leaves no half report over
+/// an old one.
+fn write_output(path: &std::path::Path, inputs: &[String], bytes: &[u8]) -> Result<(), String> {
+    #[cfg(unix)]
+    if let Ok(out) = std::fs::metadata(path) {
+        use std::os::unix::fs::MetadataExt;
+        let same = |i: &String| {
+            std::fs::metadata(i).is_ok_and(|m| m.dev() == out.dev() && m.ino() == out.ino())
+        };
+        if let Some(input) = inputs.iter().find(|i| same(i)) {
+            return Err(format!(
+                "-o {}: that is the input {input}; refusing to overwrite it",
+                path.display()
+            ));
+        }
+    }
+    // Through a link, the file it names is replaced, not the link.
+    let path = &std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.archscan-{}.tmp", std::process::id()));
+    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("{}: {e}", path.display()));
+    }
+    Ok(())
 }
 
 /// `.archscan.toml` in the working directory: its settings go before the
@@ -114,7 +156,7 @@ fn with_config_file(cli: Cli, args: &[OsString]) -> Result<Cli, String> {
     match Cli::try_parse_from(all) {
         Ok(c) => Ok(c),
         Err(e) => {
-            eprintln!("archscan: in {}:", config::FILE);
+            say!("archscan: in {}:", config::FILE);
             e.exit();
         }
     }
@@ -241,7 +283,7 @@ fn helper(command: &Command) -> ExitCode {
         }
         Command::Man => {
             if let Err(e) = clap_mangen::Man::new(cmd).render(&mut buf) {
-                eprintln!("archscan: cannot render the man page: {e}");
+                say!("archscan: cannot render the man page: {e}");
                 return ExitCode::from(2);
             }
             buf.extend_from_slice(cli::man_rules_section().as_bytes());
@@ -251,7 +293,7 @@ fn helper(command: &Command) -> ExitCode {
         Command::Explain { rule } => match archscan::rules::Rule::from_id(rule) {
             Some(r) => buf.extend_from_slice(r.def().explain().as_bytes()),
             None => {
-                eprintln!("archscan: {}", cli::unknown_rule(rule));
+                say!("archscan: {}", cli::unknown_rule(rule));
                 return ExitCode::from(2);
             }
         },
@@ -259,7 +301,7 @@ fn helper(command: &Command) -> ExitCode {
     match write_stdout(&buf) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("archscan: {e}");
+            say!("archscan: {e}");
             ExitCode::from(2)
         }
     }
