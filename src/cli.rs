@@ -474,11 +474,6 @@ pub fn unknown_host(name: &str) -> String {
     )
 }
 
-/// The error for `explain` of an unknown rule, naming the nearest ids.
-pub fn unknown_rule(rule: &str) -> String {
-    archscan::rules::unknown_rule(rule)
-}
-
 /// The man page's RULES section (roff), from the rule definitions.
 pub fn man_rules_section() -> String {
     let esc = |s: &str| s.replace('\\', "\\e").replace('-', "\\-");
@@ -549,6 +544,7 @@ mod tests {
 
     #[test]
     fn unknown_rules_name_the_nearest() {
+        let unknown_rule = archscan::rules::unknown_rule;
         assert!(unknown_rule("arch-missmatch").contains("did you mean arch-mismatch"));
         assert!(unknown_rule("zzz").contains("`archscan rules` lists them"));
     }

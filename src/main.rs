@@ -293,7 +293,7 @@ fn helper(command: &Command) -> ExitCode {
         Command::Explain { rule } => match archscan::rules::Rule::from_id(rule) {
             Some(r) => buf.extend_from_slice(r.def().explain().as_bytes()),
             None => {
-                say!("archscan: {}", cli::unknown_rule(rule));
+                say!("archscan: {}", archscan::rules::unknown_rule(rule));
                 return ExitCode::from(2);
             }
         },

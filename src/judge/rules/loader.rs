@@ -52,11 +52,7 @@ pub fn page_size(s: &Subject<'_>, r: &Runs<'_>) -> Vec<Finding> {
         .into_iter()
         .filter(|(_, o)| o.max_page.is_some_and(|m| m < page))
         .map(|(p, o)| {
-            let what = if p == r.path {
-                String::new()
-            } else {
-                format!(" (loaded by {})", r.path)
-            };
+            let what = loaded_by(&p, r);
             with_layer(
                 s,
                 Finding::new(
@@ -151,11 +147,7 @@ pub fn kernel_too_old(s: &Subject<'_>, r: &Runs<'_>) -> Vec<Finding> {
         .filter_map(|(p, o)| {
             let [a, b, c] = o.abi_kernel?;
             ((a, b) > have).then(|| {
-                let what = if p == r.path {
-                    String::new()
-                } else {
-                    format!(" (loaded by {})", r.path)
-                };
+                let what = loaded_by(&p, r);
                 with_layer(
                     s,
                     Finding::new(
@@ -381,5 +373,15 @@ impl LoaderSummary {
                 )
             })
             .collect()
+    }
+}
+
+/// ` (loaded by PROGRAM)` for a library `path` that what runs loads;
+/// nothing for the program itself.
+fn loaded_by(path: &str, r: &Runs<'_>) -> String {
+    if path == r.path {
+        String::new()
+    } else {
+        format!(" (loaded by {})", r.path)
     }
 }
