@@ -1407,3 +1407,122 @@ fn proxies_from_the_environment_and_no_proxy() {
         seen.lock().unwrap()
     );
 }
+
+// ------------------------------------------------- Docker Engine's platform
+
+/// A Docker Engine API stand-in on a unix socket (no Docker Engine can run
+/// here; Podman's compatible service above is the real engine test). It
+/// answers as dockerd does for `ApiVersion` `api`: `_ping`, `version`, the
+/// image inspect, and the export, which streams `archive`. With `refuse`, an
+/// export that names a platform is answered 404 (as dockerd does when the
+/// image lacks that platform). Every request line is recorded.
+#[cfg(unix)]
+fn fake_docker_engine(
+    sock: &Path,
+    api: &'static str,
+    archive: PathBuf,
+    refuse: bool,
+) -> Arc<Mutex<Vec<String>>> {
+    use std::os::unix::net::UnixListener;
+    let listener = UnixListener::bind(sock).unwrap();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut line = String::new();
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                    break;
+                }
+            }
+            let target = line.split_whitespace().nth(1).unwrap_or("").to_string();
+            log.lock().unwrap().push(target.clone());
+            let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+            let (status, body): (&str, Vec<u8>) = if path == "/_ping" {
+                ("200 OK", b"OK".to_vec())
+            } else if path == "/version" {
+                (
+                    "200 OK",
+                    format!(r#"{{"ApiVersion":"{api}"}}"#).into_bytes(),
+                )
+            } else if path.ends_with("/json") {
+                (
+                    "200 OK",
+                    format!(r#"{{"Id":"sha256:{}"}}"#, "ab".repeat(32)).into_bytes(),
+                )
+            } else if path.ends_with("/get") && refuse && query.contains("platform=") {
+                (
+                    "404 Not Found",
+                    br#"{"message":"no match for platform in manifest"}"#.to_vec(),
+                )
+            } else if path.ends_with("/get") {
+                ("200 OK", std::fs::read(&archive).unwrap())
+            } else {
+                ("404 Not Found", br#"{"message":"page not found"}"#.to_vec())
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nApi-Version: {api}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(&body);
+        }
+    });
+    seen
+}
+
+/// The export requests the engine was sent.
+fn exports(seen: &Arc<Mutex<Vec<String>>>) -> Vec<String> {
+    seen.lock()
+        .unwrap()
+        .iter()
+        .filter(|t| t.contains("/get"))
+        .cloned()
+        .collect()
+}
+
+/// `--platform` is passed to the export as Docker's API 1.48 (Docker 28,
+/// `docker save --platform`) defines it: a JSON-encoded OCI platform in the
+/// `platform` query parameter; an older engine is not sent it; an engine that
+/// has no such platform gets a plain export, judged as an archive is.
+#[cfg(unix)]
+#[test]
+fn docker_engine_export_takes_the_platform_from_api_1_48() {
+    let archive = fixture("containerd-multiplatform.tar");
+    for (api, refuse) in [("1.48", false), ("1.47", false), ("1.51", true)] {
+        let dir = TempDir::new("engine");
+        let sock = dir.path().join("docker.sock");
+        let seen = fake_docker_engine(&sock, api, archive.clone(), refuse);
+        let env = [("DOCKER_HOST", format!("unix://{}", sock.display()))];
+        let args = ["--platform", "linux/arm64"];
+        assert_same_report(&archive, "docker:example/app:1.0", &args, &env);
+        let sent = exports(&seen);
+        let with_platform: Vec<Value> = sent
+            .iter()
+            .filter_map(|t| t.split_once("?platform="))
+            .map(|(_, q)| serde_json::from_str(&percent_decode(q)).unwrap())
+            .collect();
+        let expected = serde_json::json!({"os": "linux", "architecture": "arm64"});
+        match (api, refuse) {
+            ("1.47", _) => {
+                assert!(with_platform.is_empty(), "API {api}: {sent:?}");
+                assert_eq!(sent, ["/images/example/app:1.0/get"], "API {api}");
+            }
+            (_, false) => assert_eq!(with_platform, [expected], "API {api}: {sent:?}"),
+            (_, true) => {
+                assert_eq!(with_platform, [expected], "API {api}: {sent:?}");
+                assert_eq!(
+                    sent.last().map(String::as_str),
+                    Some("/images/example/app:1.0/get"),
+                    "API {api}: a refused platform falls back to the whole image"
+                );
+            }
+        }
+    }
+}
