@@ -36,6 +36,11 @@ pub struct Limits {
     pub ident: IdentLimits,
     /// Caps of what the judge's rules may examine and carry.
     pub judge: JudgeLimits,
+    /// Most memory the decoders of compressed blobs alive at once may take
+    /// (zstd windows, xz dictionaries, counted from their headers before the
+    /// decoder is built); a decoder that does not fit waits for others to
+    /// finish, one that alone exceeds it is refused.
+    pub decoder_bytes: u64,
 }
 
 /// Caps on the judge's work per image, so that its cost does not multiply
@@ -95,6 +100,7 @@ impl Default for Limits {
             index_bytes_total: 224 << 20,
             ident: IdentLimits::default(),
             judge: JudgeLimits::default(),
+            decoder_bytes: 160 << 20,
         }
     }
 }
@@ -125,4 +131,6 @@ pub enum Exceeded {
     IndexDepth(usize),
     #[error("more than {0} manifests (limit)")]
     Manifests(usize),
+    #[error("the decoders would need {need} bytes (window or dictionary), over the decoder memory budget of {cap} bytes (limit)")]
+    DecoderBytes { need: u64, cap: u64 },
 }

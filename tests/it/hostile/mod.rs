@@ -12,6 +12,7 @@
 
 mod bombs;
 mod costs;
+mod decoders;
 mod escapes;
 mod executables;
 mod full_scale;
