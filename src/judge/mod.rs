@@ -171,6 +171,13 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
             findings.push(rules::platform::target_mismatch(target, real, s.program));
         }
     }
+    // What one finding may carry: image strings (paths, names, lists) are
+    // cut at `finding_chars` whichever rule quoted them.
+    for f in &mut findings {
+        let lim = s.limits.finding_chars;
+        f.message = rules::loader::clip_chars(std::mem::take(&mut f.message), lim);
+        f.hint = f.hint.take().map(|h| rules::loader::clip_chars(h, lim));
+    }
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

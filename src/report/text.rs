@@ -478,7 +478,7 @@ fn render_finding(out: &mut String, f: &Finding, style: Style) {
         evidence.push(format!("layer {l}"));
     }
     if let Some(d) = &f.layer_digest {
-        evidence.push(d.chars().take(19).collect());
+        evidence.push(escape(&d.chars().take(19).collect::<String>()));
     }
     if let Some(c) = &f.created_by {
         evidence.push(format!("made by: {}", escape(&shorten(c, 100))));

@@ -305,3 +305,24 @@ fn write_cost_inputs() {
     w("cost-ld-so-conf-includes.tar", &ld_so_conf_includes());
     w("cost-path-of-symlinks.tar", &huge_path_of_symlinks());
 }
+
+// Before: a finding quoted image strings whole (a 1 MiB entrypoint path was
+// a 1 MiB message, in every format).
+#[test]
+fn one_finding_carries_at_most_finding_chars_of_the_image() {
+    let long = format!("/{}", "a".repeat(1 << 20));
+    let cfg = to_json(&config(&[&long], 1));
+    let t = Tmp::new("costs-long");
+    let p = t.write(
+        "img.tar",
+        &docker_archive(&cfg, &[tar(&[file("app/x", b"", 0o644)])]),
+    );
+    let r = run(&p, &[]);
+    let f = findings(&r)
+        .into_iter()
+        .find(|f| f["rule"] == "entrypoint-missing")
+        .expect("entrypoint-missing");
+    let msg = f["message"].as_str().unwrap();
+    assert_eq!(msg.chars().count(), 4097, "{}", &msg[..200]);
+    assert!(msg.ends_with('…'));
+}
