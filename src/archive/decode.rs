@@ -313,6 +313,40 @@ mod tests {
     }
 
     #[test]
+    fn a_metered_decoder_cannot_grow_past_what_was_admitted() {
+        let zst = |log: u32, data: &[u8]| {
+            let mut enc = zstd::stream::Encoder::new(Vec::new(), 1).unwrap();
+            enc.window_log(log).unwrap();
+            std::io::Write::write_all(&mut enc, data).unwrap();
+            enc.finish().unwrap()
+        };
+        let limits = Limits::default();
+        let meter = Meter::default();
+        let read = |blob: &[u8]| {
+            let mut out = Vec::new();
+            metered_decoder(blob, Compression::Zstd, &limits, &meter)
+                .and_then(|mut d| d.read_to_end(&mut out))
+                .map(|_| out)
+        };
+        // A small first frame (admitted at 8 MiB), then one asking for 64 MiB.
+        let mut blob = zst(20, b"one ");
+        blob.extend(zst(26, b"two"));
+        assert!(read(&blob).is_err());
+        let mut out = Vec::new();
+        decoder(&blob[..], Compression::Zstd)
+            .unwrap()
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, b"one two");
+        // Ordinary frames after a small one are read.
+        let mut blob = zst(20, b"one ");
+        blob.extend(zst(23, b"two"));
+        assert_eq!(read(&blob).unwrap(), b"one two");
+        assert_eq!(meter.decoders_in_use(), 0);
+        assert_eq!(meter.decoders_peak(), 8 << 20);
+    }
+
+    #[test]
     fn xz_dictionaries_over_the_limit_are_refused() {
         use liblzma::stream::{Check, LzmaOptions, Stream};
         let encode = |dict: u32| {
@@ -333,6 +367,20 @@ mod tests {
                 .map(|_| out)
         };
         assert_eq!(read(&encode(64 << 20)).unwrap(), b"hello");
+        // Metered: the dictionary from the header, and 1 MiB of state, suffice.
+        for dict in [4 << 10, 8 << 20, 64 << 20, 128 << 20] {
+            let mut out = Vec::new();
+            metered_decoder(
+                &encode(dict)[..],
+                Compression::Xz,
+                &Limits::default(),
+                &Meter::default(),
+            )
+            .unwrap()
+            .read_to_end(&mut out)
+            .unwrap();
+            assert_eq!(out, b"hello", "dictionary of {dict}");
+        }
         assert_eq!(xz_dict(&encode(64 << 20)), Some(64 << 20));
         assert_eq!(xz_dict(&encode(3 << 20)), Some(3 << 20));
         assert_eq!(
