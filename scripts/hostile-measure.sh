@@ -33,6 +33,10 @@ HOSTILE_OUT="$out" cargo test --quiet --test it hostile::full_scale::write_hosti
 # includes, a PATH of symlinked directories): tests/it/hostile/costs.rs.
 HOSTILE_OUT="$out" cargo test --quiet --test it hostile::costs::write_cost_inputs \
     -- --ignored --exact >/dev/null
+# The decoder memory budget (four layers whose zstd decoders each fill a
+# 128 MiB window): tests/it/hostile/decoders.rs.
+HOSTILE_OUT="$out" cargo test --quiet --test it hostile::decoders::write_decoder_inputs \
+    -- --ignored --exact >/dev/null
 bin="$target/release/archscan"
 
 printf '%-30s %5s %9s %9s %9s  %s\n' case exit wall_s rss_mib input_mib verdict

@@ -115,3 +115,44 @@ fn a_layer_inside_a_compressed_archive_counts_beside_the_outer_decoder() {
     let err = report.images[0].error.clone().unwrap_or_default();
     assert!(err.contains("decoder memory budget of"), "{err}");
 }
+
+/// Four layers, each 256 MiB of zeros in a zstd stream with a 128 MiB window
+/// (`zstd --long=27`): each decoder fills its whole window. Without the
+/// budget, the scan workers held one window each at once.
+fn four_full_128mib_windows() -> Vec<u8> {
+    const SIZE: u64 = 256 << 20;
+    let chunk = vec![0u8; 1 << 20];
+    let blobs: Vec<Vec<u8>> = (0..4)
+        .map(|i| {
+            let mut enc = zstd::stream::Encoder::new(Vec::new(), 1).unwrap();
+            enc.window_log(27).unwrap();
+            let name = format!("zeros{i}");
+            enc.write_all(&header(name.as_bytes(), b'0', 0o644, SIZE, b""))
+                .unwrap();
+            for _ in 0..SIZE >> 20 {
+                enc.write_all(&chunk).unwrap();
+            }
+            enc.write_all(&[0; 1024]).unwrap();
+            enc.finish().unwrap()
+        })
+        .collect();
+    docker_archive(&to_json(&config(&["/app/run"], 4)), &blobs)
+}
+
+/// Writes the decoder-budget case into `$HOSTILE_OUT` for
+/// `scripts/hostile-measure.sh`.
+#[test]
+#[ignore]
+fn write_decoder_inputs() {
+    let Some(out) = std::env::var_os("HOSTILE_OUT") else {
+        eprintln!("HOSTILE_OUT is not set: nothing written");
+        return;
+    };
+    let out = std::path::PathBuf::from(out);
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(
+        out.join("zstd-windows-4x128m.tar"),
+        four_full_128mib_windows(),
+    )
+    .unwrap();
+}
