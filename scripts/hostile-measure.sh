@@ -29,6 +29,14 @@ cargo build --release --quiet
 # The inputs are written by the debug test binary (its builders are cheap).
 HOSTILE_OUT="$out" cargo test --quiet --test it hostile::full_scale::write_hostile_inputs \
     -- --ignored --exact >/dev/null
+# The judge's cost caps (missing libraries x LD_LIBRARY_PATH, ld.so.conf
+# includes, a PATH of symlinked directories): tests/it/hostile/costs.rs.
+HOSTILE_OUT="$out" cargo test --quiet --test it hostile::costs::write_cost_inputs \
+    -- --ignored --exact >/dev/null
+# The decoder memory budget (four layers whose zstd decoders each fill a
+# 128 MiB window): tests/it/hostile/decoders.rs.
+HOSTILE_OUT="$out" cargo test --quiet --test it hostile::decoders::write_decoder_inputs \
+    -- --ignored --exact >/dev/null
 bin="$target/release/archscan"
 
 printf '%-30s %5s %9s %9s %9s  %s\n' case exit wall_s rss_mib input_mib verdict

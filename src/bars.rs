@@ -60,7 +60,10 @@ impl Bar {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
             let bar = m.add(ProgressBar::new(total).with_style(style));
-            bar.set_message(format!("{label}: scanning layers"));
+            bar.set_message(format!(
+                "{}: scanning layers",
+                archscan::escape::terminal(label)
+            ));
             bar
         }))
     }
@@ -73,7 +76,7 @@ impl Bar {
             )
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
             let bar = m.add(ProgressBar::no_length().with_style(style));
-            bar.set_message(format!("{label}: reading"));
+            bar.set_message(format!("{}: reading", archscan::escape::terminal(label)));
             bar.enable_steady_tick(Duration::from_millis(100));
             bar
         }))

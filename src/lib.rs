@@ -20,6 +20,7 @@
 pub mod archive;
 pub mod digest;
 pub mod dockerfile;
+pub mod escape;
 pub mod findings;
 pub mod hosts;
 pub mod identify;

@@ -34,6 +34,54 @@ pub struct Limits {
     pub index_bytes_total: u64,
     /// Caps of executable identification.
     pub ident: IdentLimits,
+    /// Caps of what the judge's rules may examine and carry.
+    pub judge: JudgeLimits,
+    /// Most memory the decoders of compressed blobs alive at once may take
+    /// (zstd windows, xz dictionaries, counted from their headers before the
+    /// decoder is built); a decoder that does not fit waits for others to
+    /// finish, one that alone exceeds it is refused.
+    pub decoder_bytes: u64,
+}
+
+/// Caps on the judge's work per image, so that its cost does not multiply
+/// across inputs an image controls (`DT_NEEDED` lists × `LD_LIBRARY_PATH`,
+/// `include` lines in `/etc/ld.so.conf`, `PATH`). When one cuts something,
+/// the image gets a note saying so.
+#[derive(Debug, Clone)]
+pub struct JudgeLimits {
+    /// Most directories of one object's library search list examined
+    /// (`DT_RPATH`, `LD_LIBRARY_PATH`, `DT_RUNPATH`, `/etc/ld.so.conf`, the
+    /// defaults, in the loader's order).
+    pub search_dirs: usize,
+    /// Most missing libraries looked for and reported per program; the
+    /// search stops there.
+    pub missing_libs: usize,
+    /// Most search-list directories one finding lists (the rest counted).
+    pub listed_dirs: usize,
+    /// Most characters of one finding's message or hint taken from the image.
+    pub finding_chars: usize,
+    /// Most `include` lines of `/etc/ld.so.conf` and the files it includes
+    /// followed, in all.
+    pub conf_includes: usize,
+    /// Deepest chain of `include`s followed from `/etc/ld.so.conf`.
+    pub conf_depth: usize,
+    /// Most `PATH` entries examined when looking a command up (each lookup
+    /// follows at most `link_hops` symlinks).
+    pub path_dirs: usize,
+}
+
+impl Default for JudgeLimits {
+    fn default() -> Self {
+        JudgeLimits {
+            search_dirs: 256,
+            missing_libs: 64,
+            listed_dirs: 16,
+            finding_chars: 4096,
+            conf_includes: 64,
+            conf_depth: 8,
+            path_dirs: 256,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -51,6 +99,8 @@ impl Default for Limits {
             index_bytes: 192 << 20,
             index_bytes_total: 224 << 20,
             ident: IdentLimits::default(),
+            judge: JudgeLimits::default(),
+            decoder_bytes: 160 << 20,
         }
     }
 }
@@ -81,4 +131,6 @@ pub enum Exceeded {
     IndexDepth(usize),
     #[error("more than {0} manifests (limit)")]
     Manifests(usize),
+    #[error("the decoders would need {need} bytes (window or dictionary), over the decoder memory budget of {cap} bytes (limit)")]
+    DecoderBytes { need: u64, cap: u64 },
 }

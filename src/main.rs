@@ -33,7 +33,7 @@ fn main() -> ExitCode {
     match run(cli, &args) {
         Ok(code) => code,
         Err(e) => {
-            say!("archscan: {e}");
+            say!("archscan: {}", archscan::escape::terminal(&e));
             ExitCode::from(2)
         }
     }
@@ -240,7 +240,7 @@ fn print_unreadable(reports: &[report::Report]) {
 
 /// A message on one line, escaped for the terminal.
 fn one_line(s: &str) -> String {
-    text::escape(s)
+    archscan::escape::terminal(s)
 }
 
 /// The terminal's width in columns: `COLUMNS` when set, else what the

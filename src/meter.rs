@@ -7,20 +7,137 @@
 //!
 //! The meter is run state, passed beside the [`Limits`] (which are plain
 //! numbers), never inside them.
+//!
+//! The meter also admits decoders (zstd windows, xz dictionaries) against
+//! one budget, `decoder_bytes`: [`Meter::admit_decoder`] waits until the
+//! decoder's memory fits beside the decoders alive, and refuses one that can
+//! never fit.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::ThreadId;
 
 use crate::limits::{Exceeded, Limits};
 
-/// What every index alive in this run takes, shared by the parallel scans.
+/// What every index alive in this run takes, shared by the parallel scans,
+/// and the decoders admitted.
 #[derive(Debug, Clone, Default)]
-pub struct Meter(Arc<AtomicU64>);
+pub struct Meter(Arc<AtomicU64>, Arc<Decoders>);
 
 impl Meter {
     /// Bytes charged by the indexes alive now.
     pub fn in_use(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
+    }
+
+    /// Bytes held by the decoders alive now.
+    pub fn decoders_in_use(&self) -> u64 {
+        self.1.lock().in_use
+    }
+
+    /// The most bytes the decoders alive at once have held in this run.
+    pub fn decoders_peak(&self) -> u64 {
+        self.1.lock().peak
+    }
+
+    /// Admits a decoder that needs `need` bytes (its window or dictionary)
+    /// under `limits.decoder_bytes`: at once when it fits beside the
+    /// decoders alive, else once others finish. `Err` when it alone is over
+    /// the budget, or when it cannot fit beside the decoders this thread
+    /// already holds (a layer inside a compressed outer archive) or while
+    /// every thread holding decoders is waiting the same way (waiting would
+    /// never end). The memory is given back when the permit is dropped.
+    pub fn admit_decoder(&self, need: u64, limits: &Limits) -> Result<DecoderPermit, Exceeded> {
+        let cap = limits.decoder_bytes;
+        if need > cap {
+            return Err(Exceeded::DecoderBytes { need, cap });
+        }
+        let me = std::thread::current().id();
+        let d = &self.1;
+        let mut st = d.lock();
+        let mine = st.held.get(&me).copied().unwrap_or(0);
+        if mine.saturating_add(need) > cap {
+            return Err(Exceeded::DecoderBytes {
+                need: mine.saturating_add(need),
+                cap,
+            });
+        }
+        let mut waiting_holder = false;
+        while st.in_use.saturating_add(need) > cap {
+            if mine > 0 && !waiting_holder {
+                waiting_holder = true;
+                st.waiting_holders += 1;
+                d.changed.notify_all();
+            }
+            // Nothing held by a thread that is not itself waiting: no
+            // decoder will finish, so this one never fits.
+            if mine > 0 && st.waiting_holders >= st.held.len() {
+                st.waiting_holders -= 1;
+                d.changed.notify_all();
+                return Err(Exceeded::DecoderBytes {
+                    need: st.in_use.saturating_add(need),
+                    cap,
+                });
+            }
+            st = d.changed.wait(st).unwrap_or_else(PoisonError::into_inner);
+        }
+        if waiting_holder {
+            st.waiting_holders -= 1;
+        }
+        st.in_use += need;
+        st.peak = st.peak.max(st.in_use);
+        *st.held.entry(me).or_insert(0) += need;
+        Ok(DecoderPermit {
+            bytes: need,
+            thread: me,
+            decoders: Arc::clone(d),
+        })
+    }
+}
+
+/// The decoders alive in a run: what they hold, in all and per thread.
+#[derive(Debug, Default)]
+struct Decoders {
+    state: Mutex<DecoderState>,
+    changed: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct DecoderState {
+    in_use: u64,
+    peak: u64,
+    /// Bytes held per thread (threads holding nothing are absent).
+    held: HashMap<ThreadId, u64>,
+    /// Threads holding decoders that wait to admit another.
+    waiting_holders: usize,
+}
+
+impl Decoders {
+    fn lock(&self) -> std::sync::MutexGuard<'_, DecoderState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// One admitted decoder's memory, given back when dropped.
+#[derive(Debug)]
+pub struct DecoderPermit {
+    bytes: u64,
+    thread: ThreadId,
+    decoders: Arc<Decoders>,
+}
+
+impl Drop for DecoderPermit {
+    fn drop(&mut self) {
+        let mut st = self.decoders.lock();
+        st.in_use = st.in_use.saturating_sub(self.bytes);
+        if let Some(h) = st.held.get_mut(&self.thread) {
+            *h = h.saturating_sub(self.bytes);
+            if *h == 0 {
+                st.held.remove(&self.thread);
+            }
+        }
+        self.decoders.changed.notify_all();
     }
 }
 
@@ -89,5 +206,38 @@ mod tests {
         assert_eq!(meter.in_use(), 50);
         drop(b);
         assert_eq!(meter.in_use(), 0);
+    }
+
+    #[test]
+    fn decoders_wait_for_room_and_one_too_big_is_refused() {
+        let limits = Limits {
+            decoder_bytes: 100,
+            ..Limits::default()
+        };
+        let meter = Meter::default();
+        assert_eq!(
+            meter.admit_decoder(101, &limits).unwrap_err(),
+            Exceeded::DecoderBytes {
+                need: 101,
+                cap: 100
+            }
+        );
+        let first = meter.admit_decoder(60, &limits).unwrap();
+        // Nested on the same thread: 60 + 50 can never fit.
+        assert!(meter.admit_decoder(50, &limits).is_err());
+        let m = meter.clone();
+        let l = limits.clone();
+        let other = std::thread::spawn(move || {
+            let p = m.admit_decoder(50, &l).unwrap();
+            let peak = m.decoders_peak();
+            drop(p);
+            peak
+        });
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert_eq!(meter.decoders_in_use(), 60, "the other waits");
+        drop(first);
+        assert_eq!(other.join().unwrap(), 60);
+        assert_eq!(meter.decoders_in_use(), 0);
+        assert_eq!(meter.decoders_peak(), 60);
     }
 }

@@ -289,6 +289,7 @@ fn judge_plan(
     };
     let fs = MergedFs::merge(indexes, opts.limits.link_hops);
     let subject = judge::Subject {
+        limits: &opts.limits.judge,
         fs: &fs,
         layers: &metas,
         declared: declared_platform.as_ref(),
@@ -419,6 +420,7 @@ fn judge_rootfs(source: &Source, opts: &ScanOptions, program: Option<&str>) -> I
     let fs = MergedFs::merge(vec![Arc::clone(&layer)], opts.limits.link_hops);
     let metas = [judge::LayerMeta::default()];
     let subject = judge::Subject {
+        limits: &opts.limits.judge,
         fs: &fs,
         layers: &metas,
         declared: None,

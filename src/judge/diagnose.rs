@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use crate::findings::{Rule, Severity};
 use crate::identify::{ElfInfo, Ident};
 use crate::layers::merge::{MergedFs, Resolved};
+use crate::limits::JudgeLimits;
 use crate::paths;
 use crate::platform::{Arch, Platform};
 
@@ -282,13 +283,16 @@ fn content_of<'a>(fs: &'a MergedFs, path: &str) -> Option<&'a [u8]> {
 }
 
 /// Directories listed in `/etc/ld.so.conf`, following `include` globs into
-/// `/etc/ld.so.conf.d/` (one level of `*` matching, as glibc's configs use).
-fn ld_so_conf_dirs(fs: &MergedFs) -> Vec<String> {
+/// `/etc/ld.so.conf.d/` (one level of `*` matching, as glibc's configs use),
+/// at most `lim.conf_includes` includes in all and `lim.conf_depth` deep;
+/// what the caps cut is said in `cut`.
+fn ld_so_conf_dirs(fs: &MergedFs, lim: &JudgeLimits, cut: &mut Vec<String>) -> Vec<String> {
     let mut dirs = Vec::new();
-    let mut queue: VecDeque<String> = VecDeque::from(["/etc/ld.so.conf".to_string()]);
+    let mut queue: VecDeque<(String, usize)> = VecDeque::from([("/etc/ld.so.conf".to_string(), 0)]);
     let mut seen = BTreeSet::new();
-    while let Some(file) = queue.pop_front() {
-        if !seen.insert(file.clone()) || seen.len() > 64 {
+    let (mut includes, mut skipped, mut too_deep) = (0usize, 0usize, 0usize);
+    while let Some((file, depth)) = queue.pop_front() {
+        if !seen.insert(file.clone()) {
             continue;
         }
         let Some(text) = content_of(fs, &file) else {
@@ -297,6 +301,15 @@ fn ld_so_conf_dirs(fs: &MergedFs) -> Vec<String> {
         for line in String::from_utf8_lossy(text).lines() {
             let line = line.split('#').next().unwrap_or("").trim();
             if let Some(pattern) = line.strip_prefix("include") {
+                if includes >= lim.conf_includes {
+                    skipped += 1;
+                    continue;
+                }
+                if depth >= lim.conf_depth {
+                    too_deep += 1;
+                    continue;
+                }
+                includes += 1;
                 let pattern = paths::join_normalised(paths::parent(&file), pattern.trim());
                 let (dir, glob) = (
                     paths::parent(&pattern).to_string(),
@@ -320,7 +333,7 @@ fn ld_so_conf_dirs(fs: &MergedFs) -> Vec<String> {
                     .map(str::to_string)
                     .collect();
                 matched.sort();
-                queue.extend(matched);
+                queue.extend(matched.into_iter().map(|m| (m, depth + 1)));
             } else if line.starts_with('/') {
                 dirs.extend(
                     line.split([' ', '\t', ':', ','])
@@ -330,11 +343,32 @@ fn ld_so_conf_dirs(fs: &MergedFs) -> Vec<String> {
             }
         }
     }
+    if skipped > 0 {
+        cut.push(format!(
+            "/etc/ld.so.conf: {skipped} `include` lines past the first {} were not followed (limit): libraries in the directories they name are not looked for",
+            lim.conf_includes
+        ));
+    }
+    if too_deep > 0 {
+        cut.push(format!(
+            "/etc/ld.so.conf: {too_deep} `include` lines nested more than {} deep were not followed (limit)",
+            lim.conf_depth
+        ));
+    }
     dirs
 }
 
-/// Where the loader of `elf` looks for libraries, in order.
-fn search_dirs(fs: &MergedFs, elf: &ElfInfo, object_path: &str, env: &[String]) -> Vec<String> {
+/// Where the loader of `elf` looks for libraries, in order, at most
+/// `lim.search_dirs` of them; `conf` is `/etc/ld.so.conf`'s list (read once
+/// per program). `cut` is set when the list was longer.
+fn search_dirs(
+    elf: &ElfInfo,
+    object_path: &str,
+    cx: &LoadCx<'_>,
+    conf: &[String],
+    cut: &mut bool,
+) -> Vec<String> {
+    let fs = cx.fs;
     let origin = paths::parent(object_path).to_string();
     let expand = |list: &str| -> Vec<String> {
         list.split(':')
@@ -344,6 +378,8 @@ fn search_dirs(fs: &MergedFs, elf: &ElfInfo, object_path: &str, env: &[String]) 
                     && !d.contains("${LIB}")
                     && !d.contains("$PLATFORM")
             })
+            // Past the cap nothing is examined: no need to expand it.
+            .take(cx.lim.search_dirs.saturating_add(1))
             .map(|d| d.replace("${ORIGIN}", &origin).replace("$ORIGIN", &origin))
             .map(|d| paths::join_normalised("/", &d))
             .collect()
@@ -354,7 +390,8 @@ fn search_dirs(fs: &MergedFs, elf: &ElfInfo, object_path: &str, env: &[String]) 
             dirs.extend(expand(r));
         }
     }
-    if let Some(lp) = env
+    if let Some(lp) = cx
+        .env
         .iter()
         .rev()
         .find_map(|e| e.strip_prefix("LD_LIBRARY_PATH="))
@@ -374,12 +411,13 @@ fn search_dirs(fs: &MergedFs, elf: &ElfInfo, object_path: &str, env: &[String]) 
                     .split(['\n', ':'])
                     .map(str::trim)
                     .filter(|d| d.starts_with('/'))
+                    .take(cx.lim.search_dirs.saturating_add(1))
                     .map(str::to_string),
             ),
             None => dirs.extend(["/lib", "/usr/local/lib", "/usr/lib"].map(str::to_string)),
         }
     } else {
-        dirs.extend(ld_so_conf_dirs(fs));
+        dirs.extend(conf.iter().cloned());
         for t in multiarch(&elf.arch) {
             dirs.push(format!("/lib/{t}"));
             dirs.push(format!("/usr/lib/{t}"));
@@ -391,7 +429,19 @@ fn search_dirs(fs: &MergedFs, elf: &ElfInfo, object_path: &str, env: &[String]) 
     }
     let mut seen = BTreeSet::new();
     dirs.retain(|d| seen.insert(d.clone()));
+    if dirs.len() > cx.lim.search_dirs {
+        dirs.truncate(cx.lim.search_dirs);
+        *cut = true;
+    }
     dirs
+}
+
+/// What the loader's search is judged with: the merged view, the config's
+/// environment and the caps.
+pub struct LoadCx<'a> {
+    pub fs: &'a MergedFs,
+    pub env: &'a [String],
+    pub lim: &'a JudgeLimits,
 }
 
 /// A library the loader will not find.
@@ -401,18 +451,26 @@ pub struct MissingLib {
     pub name: String,
     /// Copies of another architecture found on the search path.
     pub wrong_arch: Vec<(String, Arch)>,
-    pub searched: Vec<String>,
+    /// The search list (shared by the libraries one object needs: a
+    /// thousand missing names do not copy it a thousand times).
+    pub searched: std::rc::Rc<Vec<String>>,
+}
+
+/// The libraries the loader would not find, and what a cap cut short.
+pub struct Missing {
+    pub libs: Vec<MissingLib>,
+    /// What the caps of [`JudgeLimits`] left unexamined, one note each.
+    pub cut: Vec<String>,
 }
 
 /// Follows `DT_NEEDED` from the program at `path`, transitively, as the loader
 /// would, and returns the libraries it would not find.
-pub fn missing_libraries(
-    fs: &MergedFs,
-    path: &str,
-    elf: &ElfInfo,
-    env: &[String],
-) -> Vec<MissingLib> {
-    load_graph(fs, path, elf, env).missing
+pub fn missing_libraries(cx: &LoadCx<'_>, path: &str, elf: &ElfInfo) -> Missing {
+    let g = load_graph(cx, path, elf);
+    Missing {
+        libs: g.missing,
+        cut: g.cut,
+    }
 }
 
 /// What the loader maps for one program: the objects it finds (the program
@@ -423,18 +481,23 @@ struct Loaded {
     objects: Vec<(String, ElfInfo)>,
     /// The object each `DT_NEEDED` name (and the loader's file name) resolved to.
     by_name: BTreeMap<String, (String, ElfInfo)>,
+    /// What the caps cut.
+    cut: Vec<String>,
 }
 
-fn load_graph(fs: &MergedFs, path: &str, elf: &ElfInfo, env: &[String]) -> Loaded {
+fn load_graph(cx: &LoadCx<'_>, path: &str, elf: &ElfInfo) -> Loaded {
     const MAX_OBJECTS: usize = 512;
+    let fs = cx.fs;
     let mut out = Loaded {
         missing: Vec::new(),
         objects: Vec::new(),
         by_name: BTreeMap::new(),
+        cut: Vec::new(),
     };
     if elf.interpreter.is_none() && elf.needed.is_empty() {
         return out;
     }
+    let conf = ld_so_conf_dirs(fs, cx.lim, &mut out.cut);
     let mut loaded: BTreeMap<String, ()> = BTreeMap::new();
     let mut queue: VecDeque<(String, ElfInfo)> = VecDeque::from([(path.to_string(), elf.clone())]);
     // Names the loader itself provides.
@@ -445,13 +508,20 @@ fn load_graph(fs: &MergedFs, path: &str, elf: &ElfInfo, env: &[String]) -> Loade
         }
         loaded.insert(name, ());
     }
+    let (mut unexamined, mut cut_lists) = (0usize, 0usize);
     while let Some((obj_path, obj)) = queue.pop_front() {
         if out.objects.len() >= MAX_OBJECTS {
             break;
         }
-        let dirs = search_dirs(fs, &obj, &obj_path, env);
+        let mut cut = false;
+        let dirs = std::rc::Rc::new(search_dirs(&obj, &obj_path, cx, &conf, &mut cut));
+        cut_lists += usize::from(cut);
         for name in &obj.needed {
             if loaded.contains_key(name) {
+                continue;
+            }
+            if out.missing.len() >= cx.lim.missing_libs {
+                unexamined += 1;
                 continue;
             }
             let candidates: Vec<String> = if name.contains('/') {
@@ -482,24 +552,32 @@ fn load_graph(fs: &MergedFs, path: &str, elf: &ElfInfo, env: &[String]) -> Loade
                     needed_by: obj_path.clone(),
                     name: name.clone(),
                     wrong_arch: wrong,
-                    searched: dirs.clone(),
+                    searched: std::rc::Rc::clone(&dirs),
                 }),
             }
         }
         out.objects.push((obj_path, obj));
+    }
+    if cut_lists > 0 {
+        out.cut.push(format!(
+            "{path}: the library search list was cut to its first {} directories for {cut_lists} of the objects loaded (limit): a library only in a later directory is reported missing",
+            cx.lim.search_dirs
+        ));
+    }
+    if unexamined > 0 {
+        out.cut.push(format!(
+            "{path}: after {} missing libraries, {unexamined} more needed names were not looked for (limit)",
+            cx.lim.missing_libs
+        ));
     }
     out
 }
 
 /// Every object the loader maps for the program at `path` (the program
 /// first), as (path, ELF).
-pub fn loaded_objects(
-    fs: &MergedFs,
-    path: &str,
-    elf: &ElfInfo,
-    env: &[String],
-) -> Vec<(String, ElfInfo)> {
-    let mut g = load_graph(fs, path, elf, env);
+pub fn loaded_objects(cx: &LoadCx<'_>, path: &str, elf: &ElfInfo) -> Vec<(String, ElfInfo)> {
+    let fs = cx.fs;
+    let mut g = load_graph(cx, path, elf);
     if g.objects.is_empty() {
         g.objects.push((path.to_string(), elf.clone()));
     }
@@ -577,8 +655,8 @@ pub struct VersionCheck {
 /// Checks every symbol version the program at `path` and the libraries it
 /// loads need against the definitions of the library the loader finds for
 /// that name.
-pub fn missing_versions(fs: &MergedFs, path: &str, elf: &ElfInfo, env: &[String]) -> VersionCheck {
-    let g = load_graph(fs, path, elf, env);
+pub fn missing_versions(cx: &LoadCx<'_>, path: &str, elf: &ElfInfo) -> VersionCheck {
+    let g = load_graph(cx, path, elf);
     let mut out = VersionCheck {
         missing: Vec::new(),
         unread: Vec::new(),

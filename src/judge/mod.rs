@@ -58,6 +58,8 @@ pub struct Subject<'a> {
     /// Entrypoint is expected), and its own platform is the real one — a
     /// fat Mach-O's slice that the target runs, else its first.
     pub program: Option<&'a str>,
+    /// Caps of what the rules examine and what a finding carries.
+    pub limits: &'a crate::limits::JudgeLimits,
 }
 
 /// The judged parts of an image report.
@@ -169,6 +171,13 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
             findings.push(rules::platform::target_mismatch(target, real, s.program));
         }
     }
+    // What one finding may carry: image strings (paths, names, lists) are
+    // cut at `finding_chars` whichever rule quoted them.
+    for f in &mut findings {
+        let lim = s.limits.finding_chars;
+        f.message = rules::loader::clip_chars(std::mem::take(&mut f.message), lim);
+        f.hint = f.hint.take().map(|h| rules::loader::clip_chars(h, lim));
+    }
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
@@ -211,7 +220,7 @@ fn resolve_command<'a>(s: &Subject<'a>, findings: &mut Vec<Finding>) -> Command<
         )));
         return command;
     }
-    let search_path = entrypoint::path_from_env(s.env);
+    let search_path = capped_path(s, findings);
     let workdir = s
         .working_dir
         .filter(|w| !w.is_empty())
@@ -231,6 +240,23 @@ fn resolve_command<'a>(s: &Subject<'a>, findings: &mut Vec<Finding>) -> Command<
     command.runs.dedup_by(|a, b| a.path == b.path);
     command.resolution = Some(r);
     command
+}
+
+/// `PATH` from the config's Env, cut to its first `path_dirs` entries (a
+/// note says so): each entry is a lookup that may follow `link_hops`
+/// symlinks, and a hostile `PATH` of thousands of symlinked directories
+/// must not multiply that without bound.
+fn capped_path(s: &Subject<'_>, findings: &mut Vec<Finding>) -> String {
+    let full = entrypoint::path_from_env(s.env);
+    let cap = s.limits.path_dirs;
+    let count = full.split(':').count();
+    if count <= cap {
+        return full;
+    }
+    findings.push(Finding::note(format!(
+        "PATH has {count} entries: commands are looked up in the first {cap} only (limit); a program found only in a later directory is reported missing"
+    )));
+    full.split(':').take(cap).collect::<Vec<_>>().join(":")
 }
 
 /// What the image really runs on: for a single program its own platform;

@@ -389,8 +389,13 @@ pub fn scan_stream<R: Read>(
     };
     let held;
     {
-        let decoded = decoder(BufReader::with_capacity(64 * 1024, &mut tap), compression)
-            .map_err(ScanError::Decoder)?;
+        let decoded = crate::archive::decode::metered_decoder(
+            BufReader::with_capacity(64 * 1024, &mut tap),
+            compression,
+            limits,
+            meter,
+        )
+        .map_err(ScanError::Decoder)?;
         let capped = Capped {
             inner: decoded,
             left: limits.layer_bytes,

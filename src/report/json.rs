@@ -4,6 +4,8 @@
 //! `--format jsonl` is one line per image, `{schema_version, source, target,
 //! image}`, or `{schema_version, source, target, error}` for each reason an
 //! input could not be read. `docs/schema/` holds the JSON Schema of both.
+//! Both are written by [`crate::escape`]: strings lossless, controls and
+//! bidi characters as `\uXXXX`.
 
 use serde::Serialize;
 
@@ -58,7 +60,7 @@ pub fn render(reports: &[Report]) -> String {
             })
             .collect(),
     };
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_else(failed);
+    let mut out = crate::escape::to_json_pretty(&doc).unwrap_or_else(failed);
     out.push('\n');
     out
 }
@@ -80,7 +82,7 @@ pub fn render_lines(reports: &[Report]) -> String {
             .map(|e| line(None, Some(e.as_str())))
             .chain(r.images.iter().map(|i| line(Some(i), None)));
         for l in lines {
-            out.push_str(&serde_json::to_string(&l).unwrap_or_else(failed));
+            out.push_str(&crate::escape::to_json(&l).unwrap_or_else(failed));
             out.push('\n');
         }
     }

@@ -446,7 +446,7 @@ pub fn render(reports: &[Report], tool: &ToolInfo) -> String {
             column_kind: "unicodeCodePoints",
         }],
     };
-    let mut out = serde_json::to_string_pretty(&log)
+    let mut out = crate::escape::to_json_pretty(&log)
         .unwrap_or_else(|e| format!("{{\"error\": \"cannot serialise the report: {e}\"}}"));
     out.push('\n');
     out

@@ -67,6 +67,12 @@ fn severity_word(style: Style, s: Severity) -> String {
     }
 }
 
+/// A platform for the terminal: an unknown architecture, OS or variant is
+/// the input's own string (`Other`), so it is escaped like any other.
+fn plat(p: &crate::platform::Platform) -> String {
+    escape(&p.to_string())
+}
+
 fn image_label(img: &ImageReport) -> String {
     let name = img.name.clone().unwrap_or_else(|| {
         img.manifest_digest
@@ -76,7 +82,7 @@ fn image_label(img: &ImageReport) -> String {
             .unwrap_or_else(|| "(unnamed image)".into())
     });
     match (&img.index_platform, &img.declared) {
-        (Some(p), _) => format!("{} [{}]", escape(&name), p),
+        (Some(p), _) => format!("{} [{}]", escape(&name), plat(p)),
         _ => escape(&name),
     }
 }
@@ -104,18 +110,18 @@ fn render_one(out: &mut String, r: &Report, style: Style) {
         let digest = o
             .digest
             .as_deref()
-            .map(|d| format!(" {d}"))
+            .map(|d| format!(" {}", escape(d)))
             .unwrap_or_default();
         let _ = writeln!(
             out,
             "from {} {}: {}{digest}",
-            o.kind,
+            escape(&o.kind),
             escape(&o.endpoint),
             escape(&o.reference)
         );
     }
     if let Some(t) = &r.target {
-        let _ = writeln!(out, "deploy target: {t}");
+        let _ = writeln!(out, "deploy target: {}", plat(t));
     }
     for e in &r.errors {
         let _ = writeln!(
@@ -140,7 +146,7 @@ fn render_one(out: &mut String, r: &Report, style: Style) {
             .count()
             > 1
     {
-        let serves = r.serves.iter().map(|p| p.to_string()).collect::<Vec<_>>();
+        let serves = r.serves.iter().map(plat).collect::<Vec<_>>();
         let line = if serves.is_empty() {
             "no host platform: every image fails".to_string()
         } else {
@@ -220,19 +226,19 @@ fn render_image(out: &mut String, img: &ImageReport, has_target: bool, style: St
         .declared
         .as_ref()
         .and_then(|d| d.platform.as_ref())
-        .map(|p| format!("{p}  (image config)"))
+        .map(|p| format!("{}  (image config)", plat(p)))
         .unwrap_or_else(|| "none (no image config)".into());
     let _ = writeln!(out, "  declared    {declared}");
     if let Some(p) = &img.index_platform {
-        let _ = writeln!(out, "  index       {p}  (what the index advertises)");
+        let _ = writeln!(
+            out,
+            "  index       {}  (what the index advertises)",
+            plat(p)
+        );
     }
     match &img.real_platform {
         Some(real) => {
-            let hosts = img
-                .runs_on
-                .iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>();
+            let hosts = img.runs_on.iter().map(plat).collect::<Vec<_>>();
             let runs = match hosts.as_slice() {
                 [] => String::new(),
                 [one] => format!("  — runs only on {one} hosts"),
@@ -241,7 +247,7 @@ fn render_image(out: &mut String, img: &ImageReport, has_target: bool, style: St
             let _ = writeln!(
                 out,
                 "  real        {}{runs}",
-                paint(style, "1", &real.to_string())
+                paint(style, "1", &plat(real))
             );
         }
         None => {
@@ -271,7 +277,7 @@ fn render_image(out: &mut String, img: &ImageReport, has_target: bool, style: St
         let counts = img
             .platforms
             .iter()
-            .map(|(p, c)| format!("{c} × {p}"))
+            .map(|(p, c)| format!("{c} × {}", escape(p)))
             .collect::<Vec<_>>()
             .join(", ");
         let _ = writeln!(out, "  binaries    {counts}");
@@ -327,7 +333,7 @@ fn render_image(out: &mut String, img: &ImageReport, has_target: bool, style: St
             let _ = writeln!(
                 out,
                 "    {:<14} {:<5} {:<4} layer {:<3} {}{interp}",
-                b.platform,
+                escape(&b.platform),
                 b.format,
                 b.bin_type,
                 b.layer,
@@ -349,11 +355,7 @@ fn render_program(out: &mut String, img: &ImageReport, style: Style) {
         }
     }
     if !img.runs_on.is_empty() {
-        let hosts = img
-            .runs_on
-            .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>();
+        let hosts = img.runs_on.iter().map(plat).collect::<Vec<_>>();
         let _ = writeln!(out, "  runs on     {} hosts", hosts.join(", "));
     }
     let shown = visible_findings(&img.findings, style.detail);
@@ -371,7 +373,7 @@ fn describe(ident: &crate::identify::Ident) -> String {
     let platforms = ident
         .platforms()
         .iter()
-        .map(|p| p.to_string())
+        .map(plat)
         .collect::<Vec<_>>()
         .join(", ");
     match ident {
@@ -401,7 +403,7 @@ fn describe(ident: &crate::identify::Ident) -> String {
             if let Some(g) = &e.go {
                 parts.push(format!(
                     "Go {}",
-                    g.version.as_deref().unwrap_or("(unknown version)")
+                    escape(g.version.as_deref().unwrap_or("(unknown version)"))
                 ));
             }
             if let Some(l) = e.isa_level {
@@ -440,7 +442,7 @@ fn exec_line(ep: &super::EntrypointReport) -> Option<String> {
         return None;
     }
     let what = match (&ep.platform, ep.kind.as_str()) {
-        (Some(p), k) => format!("{} {p}", k.to_uppercase()),
+        (Some(p), k) => format!("{} {}", k.to_uppercase(), plat(p)),
         (None, "missing") => "MISSING".to_string(),
         (None, k) => k.to_string(),
     };
@@ -476,7 +478,7 @@ fn render_finding(out: &mut String, f: &Finding, style: Style) {
         evidence.push(format!("layer {l}"));
     }
     if let Some(d) = &f.layer_digest {
-        evidence.push(d.chars().take(19).collect());
+        evidence.push(escape(&d.chars().take(19).collect::<String>()));
     }
     if let Some(c) = &f.created_by {
         evidence.push(format!("made by: {}", escape(&shorten(c, 100))));
@@ -558,30 +560,11 @@ fn shorten(s: &str, max: usize) -> String {
     }
 }
 
-/// Escapes what must not reach a terminal raw: C0/C1 controls (ESC sequences,
-/// newlines), DEL, bidi overrides and isolates, zero-width characters.
+/// Escapes what must not reach a terminal raw ([`crate::escape::terminal`]):
+/// C0/C1 controls (ESC sequences, newlines), DEL, bidi overrides and
+/// isolates, zero-width and other invisible format characters.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        let bad = c.is_control()
-            || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{061c}' | '\u{feff}' | '\u{2028}' | '\u{2029}');
-        if bad {
-            match c {
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                c if (c as u32) < 0x100 => {
-                    let _ = write!(out, "\\x{:02x}", c as u32);
-                }
-                c => {
-                    let _ = write!(out, "\\u{{{:04x}}}", c as u32);
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::escape::terminal(s)
 }
 
 #[cfg(test)]

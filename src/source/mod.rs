@@ -248,8 +248,8 @@ impl Source {
                 meter: meter.clone(),
             });
         }
-        let decoded =
-            scan::decoder(buffered, compression).map_err(|source| SourceError::Decoder {
+        let decoded = crate::archive::decode::metered_decoder(buffered, compression, limits, meter)
+            .map_err(|source| SourceError::Decoder {
                 archive: display.to_string(),
                 source,
             })?;

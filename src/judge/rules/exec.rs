@@ -36,7 +36,13 @@ fn stopped(s: &Subject<'_>, r: &Resolution, what: &str) -> Option<Finding> {
     };
     match &r.stop {
         Stop::Native => None,
-        Stop::Missing { name, searched } => Some(entrypoint_missing(what, name, searched, argv0())),
+        Stop::Missing { name, searched } => Some(entrypoint_missing(
+            what,
+            name,
+            searched,
+            argv0(),
+            s.limits,
+        )),
         Stop::InterpreterMissing {
             script,
             interpreter,
@@ -73,19 +79,37 @@ fn stopped(s: &Subject<'_>, r: &Resolution, what: &str) -> Option<Finding> {
 }
 
 /// `entrypoint-missing`: argv[0] names nothing in the image.
-fn entrypoint_missing(what: &str, name: &str, searched: &[String], path: String) -> Finding {
+/// At most `listed_dirs` of the PATH directories are listed (the rest
+/// counted) and the message carries at most `finding_chars` characters.
+fn entrypoint_missing(
+    what: &str,
+    name: &str,
+    searched: &[String],
+    path: String,
+    lim: &crate::limits::JudgeLimits,
+) -> Finding {
     let where_ = if name.contains('/') {
         format!("{name} does not exist in the image")
     } else {
-        format!(
-            "`{name}` is not in any PATH directory ({})",
-            searched.join(", ")
-        )
+        let mut dirs = searched
+            .iter()
+            .take(lim.listed_dirs)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let more = searched.len().saturating_sub(lim.listed_dirs);
+        if more > 0 {
+            dirs.push_str(&format!(" and {more} more"));
+        }
+        format!("`{name}` is not in any PATH directory ({dirs})")
     };
     Finding::new(
         Rule::EntrypointMissing,
         Severity::Error,
-        format!("{what} cannot be found: {where_}; the container fails with `no such file or directory`"),
+        super::loader::clip_chars(
+            format!("{what} cannot be found: {where_}; the container fails with `no such file or directory`"),
+            lim.finding_chars,
+        ),
     )
     .path(path)
     .hint("check the Entrypoint/Cmd path, and that a COPY puts the file there in the final stage")

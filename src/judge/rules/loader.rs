@@ -48,7 +48,7 @@ pub fn page_size(s: &Subject<'_>, r: &Runs<'_>) -> Vec<Finding> {
             host.label()
         ))];
     };
-    diagnose::loaded_objects(s.fs, r.path, elf, s.env)
+    diagnose::loaded_objects(&load_cx(s), r.path, elf)
         .into_iter()
         .filter(|(_, o)| o.max_page.is_some_and(|m| m < page))
         .map(|(p, o)| {
@@ -90,7 +90,7 @@ pub fn page_size_elsewhere(
     for r in runs {
         if let Ident::Elf(e) = r.ident {
             covered.extend(
-                diagnose::loaded_objects(s.fs, r.path, e, s.env)
+                diagnose::loaded_objects(&load_cx(s), r.path, e)
                     .into_iter()
                     .map(|(p, _)| p),
             );
@@ -140,7 +140,7 @@ pub fn kernel_too_old(s: &Subject<'_>, r: &Runs<'_>) -> Vec<Finding> {
     let objects = if elf.is_static() {
         vec![(r.path.to_string(), (**elf).clone())]
     } else {
-        diagnose::loaded_objects(s.fs, r.path, elf, s.env)
+        diagnose::loaded_objects(&load_cx(s), r.path, elf)
     };
     objects
         .into_iter()
@@ -180,7 +180,7 @@ pub fn no_ca_certificates(s: &Subject<'_>, r: &Runs<'_>) -> Option<Finding> {
     {
         return None;
     }
-    let objects = diagnose::loaded_objects(s.fs, r.path, elf, s.env);
+    let objects = diagnose::loaded_objects(&load_cx(s), r.path, elf);
     let (by, lib) = objects
         .iter()
         .find_map(|(p, o)| diagnose::tls_library(o).map(|l| (p.clone(), l.to_string())))?;
@@ -213,7 +213,7 @@ pub fn no_ca_certificates(s: &Subject<'_>, r: &Runs<'_>) -> Option<Finding> {
 /// a note naming the objects whose version tables were not read (a cap), so
 /// that a skipped check never reads as a pass.
 fn missing_versions(s: &Subject<'_>, path: &str, elf: &ElfInfo) -> Vec<Finding> {
-    let check = diagnose::missing_versions(s.fs, path, elf, s.env);
+    let check = diagnose::missing_versions(&load_cx(s), path, elf);
     let mut out: Vec<Finding> = check
         .missing
         .into_iter()
@@ -266,10 +266,26 @@ fn loader(
     )
 }
 
+/// The loader's search for this image, under the judge's caps.
+fn load_cx<'a>(s: &Subject<'a>) -> diagnose::LoadCx<'a> {
+    diagnose::LoadCx {
+        fs: s.fs,
+        env: s.env,
+        lim: s.limits,
+    }
+}
+
 /// `missing-library`: every `DT_NEEDED` library (transitively) that the
-/// loader will not find for this architecture.
+/// loader will not find for this architecture, at most `missing_libs`; a note
+/// for each cap that cut the search (never a silent pass). A finding lists
+/// at most `listed_dirs` directories of the search list and carries at most
+/// `finding_chars` characters of the image's names.
 fn missing_libraries(s: &Subject<'_>, path: &str, elf: &ElfInfo) -> Vec<Finding> {
-    diagnose::missing_libraries(s.fs, path, elf, s.env)
+    let lim = s.limits;
+    let found = diagnose::missing_libraries(&load_cx(s), path, elf);
+    let clip = |t: String| clip_chars(t, lim.finding_chars);
+    let mut out: Vec<Finding> = found
+        .libs
         .into_iter()
         .map(|m| {
             let also = if m.wrong_arch.is_empty() {
@@ -278,33 +294,70 @@ fn missing_libraries(s: &Subject<'_>, path: &str, elf: &ElfInfo) -> Vec<Finding>
                 let copies = m
                     .wrong_arch
                     .iter()
+                    .take(lim.listed_dirs)
                     .map(|(p, a)| format!("{p} is {a}"))
                     .collect::<Vec<_>>()
                     .join(", ");
-                format!(" (only copies of another architecture: {copies})")
+                let more = m.wrong_arch.len().saturating_sub(lim.listed_dirs);
+                let more = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                format!(" (only copies of another architecture: {copies}{more})")
             };
             let via = if m.needed_by == path {
                 String::new()
             } else {
                 format!(" (needed by {})", m.needed_by)
             };
+            let mut searched = m
+                .searched
+                .iter()
+                .take(lim.listed_dirs)
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(":");
+            let more = m.searched.len().saturating_sub(lim.listed_dirs);
+            if more > 0 {
+                searched.push_str(&format!(" and {more} more directories"));
+            }
             Finding::new(
                 Rule::MissingLibrary,
                 Severity::Error,
-                format!(
+                clip(format!(
                     "{path} needs {}{via}, which the loader will not find{also}: the container fails with `error while loading shared libraries: {}`",
                     m.name, m.name
-                ),
+                )),
             )
             .path(path)
-            .hint(format!(
-                "install the package that provides {} for {} in the image (searched: {})",
+            .hint(clip(format!(
+                "install the package that provides {} for {} in the image (searched: {searched})",
                 m.name,
                 elf.arch,
-                m.searched.join(":")
-            ))
+            )))
         })
-        .collect()
+        .collect();
+    out.extend(
+        found
+            .cut
+            .into_iter()
+            .map(|c| Finding::note(clip(format!("missing-library: {c}")))),
+    );
+    out
+}
+
+/// `text` cut to at most `max` characters (an ellipsis marks the cut).
+pub(crate) fn clip_chars(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text,
+        Some((at, _)) => {
+            let mut t = text;
+            t.truncate(at);
+            t.push('…');
+            t
+        }
+    }
 }
 
 /// Loader problems of files that do not run, grouped per (rule, loader): one

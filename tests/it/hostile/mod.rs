@@ -11,6 +11,9 @@
 //! hostile input is run and what "unreadable" and "judged" must look like.
 
 mod bombs;
+mod costs;
+mod decoders;
+mod escapes;
 mod executables;
 mod full_scale;
 mod indexes;
