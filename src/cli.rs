@@ -163,7 +163,7 @@ pub struct Cli {
     /// Judge only part K of N (0 <= K < N) of the expanded input list:
     /// sorted, duplicates dropped, input i goes to part i mod N. Join the
     /// parts' --format jsonl with `archscan summarize`.
-    #[arg(long, value_name = "K/N", value_parser = Shard::parse)]
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse, allow_hyphen_values = true)]
     pub shard: Option<Shard>,
 
     /// Entries asked for per page of a registry's tag list or catalog.
