@@ -147,7 +147,12 @@ pub struct Cli {
     /// Also judge the inputs listed in FILE (`-`: stdin), one per line;
     /// blank lines and lines starting with # are skipped. They come after
     /// the command line's.
-    #[arg(long, value_name = "FILE", value_parser = clap::value_parser!(OsString))]
+    #[arg(
+        long,
+        value_name = "FILE",
+        value_parser = clap::value_parser!(OsString),
+        value_hint = clap::ValueHint::FilePath
+    )]
     pub inputs_from: Option<OsString>,
 
     /// A directory input stands for every image archive (.tar, .tgz,
@@ -597,6 +602,26 @@ mod tests {
         assert!(Cli::try_parse_from(["archscan"]).is_err());
         let c = Cli::try_parse_from(["archscan", "explain", "arch-mismatch"]).unwrap();
         assert!(matches!(c.command, Some(Command::Explain { rule }) if rule == "arch-mismatch"));
+    }
+
+    #[test]
+    fn fleet_options() {
+        // A list alone is enough; without one, an input is required.
+        let c = Cli::try_parse_from(["archscan", "--inputs-from", "list.txt"]).unwrap();
+        assert!(c.inputs.is_empty());
+        assert_eq!(c.inputs_from.as_deref(), Some("list.txt".as_ref()));
+        let c = Cli::try_parse_from(["archscan", "-r", "--shard", "1/3", "dir"]).unwrap();
+        assert!(c.recursive);
+        assert_eq!(c.shard, Some(Shard { index: 1, count: 3 }));
+        assert!(Cli::try_parse_from(["archscan", "--shard", "3/3", "x"]).is_err());
+        let c = Cli::try_parse_from(["archscan", "summarize", "a.jsonl", "b.jsonl"]).unwrap();
+        assert!(
+            matches!(c.command, Some(Command::Summarize { files, format: SummaryFormat::Text, .. }) if files.len() == 2)
+        );
+        assert!(Cli::try_parse_from(["archscan", "summarize"]).is_err());
+        // A file named like the word is scanned as a path.
+        let c = Cli::try_parse_from(["archscan", "./summarize"]).unwrap();
+        assert_eq!(c.inputs, ["./summarize"]);
     }
 
     #[test]

@@ -13,6 +13,8 @@
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
 
+use rayon::prelude::*;
+
 use crate::remote::registry::Registry;
 use crate::remote::{Reference, RemoteOptions, ARCHIVE_SUFFIXES};
 use crate::report::{Report, SourceInfo, SCHEMA_VERSION};
@@ -160,6 +162,11 @@ pub fn expand(words: &[OsString], opts: ExpandOptions<'_>) -> Vec<Item> {
             walk(Path::new(w), &mut out);
         } else if let Some(pattern) = w.to_str().and_then(RegistryPattern::parse) {
             expand_registry(w, pattern, opts.remote, &mut out);
+        } else if let Some(hint) = w.to_str().and_then(unprefixed_pattern) {
+            out.push(Item::Failed {
+                word: w.clone(),
+                error: hint,
+            });
         } else {
             out.push(Item::Input(w.clone()));
         }
@@ -252,6 +259,16 @@ fn walk(dir: &Path, out: &mut Vec<Item>) {
     out.extend(found.into_iter().map(Item::Input));
 }
 
+/// A word like a registry pattern without its `registry:` prefix (and no
+/// file of that name): why it is not expanded. Patterns always go online,
+/// so they must say so.
+fn unprefixed_pattern(word: &str) -> Option<String> {
+    let pattern = word.ends_with(":*") || word.ends_with("/*");
+    (pattern && !word.starts_with("registry:") && !Path::new(word).exists()).then(|| {
+        format!("{word}: no such file; to list a registry's tags or repositories, write registry:{word}")
+    })
+}
+
 /// A registry word that stands for many images.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum RegistryPattern {
@@ -325,9 +342,17 @@ fn expand_registry(
                 }));
                 return;
             }
-            for repo in repos {
-                let name = format!("{host}/{repo}");
-                match tags_of(&name, opts) {
+            // Each repository's tags asked for at once, within --jobs.
+            let listed: Vec<(String, Result<Vec<String>, String>)> = repos
+                .par_iter()
+                .map(|repo| {
+                    let name = format!("{host}/{repo}");
+                    let tags = tags_of(&name, opts);
+                    (name, tags)
+                })
+                .collect();
+            for (name, tags) in listed {
+                match tags {
                     // A repository whose tags were all deleted holds nothing
                     // to judge.
                     Ok(tags) => out.extend(
@@ -443,5 +468,9 @@ mod tests {
         assert_eq!(p("registry:localhost:5000/o/app"), None);
         assert_eq!(p("localhost:5000/o/app:*"), None);
         assert_eq!(p("app.tar"), None);
+        let hint = unprefixed_pattern("localhost:5000/o/app:*").unwrap();
+        assert!(hint.contains("registry:localhost:5000/o/app:*"), "{hint}");
+        assert_eq!(unprefixed_pattern("registry:r.example/*"), None);
+        assert_eq!(unprefixed_pattern("app.tar"), None);
     }
 }
