@@ -545,22 +545,29 @@ fn verdicts(stdout: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-#[test]
-fn registry_tags_and_catalog_expand_page_by_page() {
+/// A registry holding fx/app:1, :2, :3 (OK), fx/bad:1 (mislabelled) and
+/// other/empty:v1 (nothing native); `None` when the tools are missing.
+fn loaded_registry() -> Option<remote::Registry> {
     if let Err(why) = remote::tools(&["docker-registry", "skopeo"]) {
         eprintln!("skipped: {why}");
-        return;
+        return None;
     }
     let reg = remote::Registry::start("127.0.0.1", "", None);
-    let h = &reg.host;
     let archive = |f: &str| format!("docker-archive:{ROOT}/fixtures/{f}");
     for tag in ["1", "2", "3"] {
         reg.push(&archive("amd64-ok.tar"), &format!("fx/app:{tag}"), &[]);
     }
     reg.push(&archive("seed-mislabelled.tar"), "fx/bad:1", &[]);
     reg.push(&archive("no-native.tar"), "other/empty:v1", &[]);
+    Some(reg)
+}
 
-    // Every tag of one repository, one page of one tag at a time.
+#[test]
+fn registry_tags_expand_to_every_tag() {
+    let Some(reg) = loaded_registry() else { return };
+    let h = &reg.host;
+    // Every tag of one repository, one page of one tag at a time (this
+    // registry ignores `n` for tags: the walk ends on a page with nothing new).
     let tags = format!("registry:{h}/fx/app:*");
     let r = remote::archscan(&[&tags, "--list-page-size", "1", "--format", "jsonl"], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -569,8 +576,26 @@ fn registry_tags_and_catalog_expand_page_by_page() {
         .map(|t| (format!("registry:{h}/fx/app:{t}"), "ok".to_string()))
         .collect();
     assert_eq!(verdicts(&r.stdout), want);
+    // Without :* a reference keeps meaning :latest (which is not there).
+    let r = remote::archscan(&[&format!("registry:{h}/fx/app"), "-q"], &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("manifest latest"), "{}", r.stderr);
+    // Offline, nothing is listed.
+    let r = remote::archscan(&[&tags, "--offline"], &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--offline"), "{}", r.stderr);
+    // A repository that is not there.
+    let r = remote::archscan(&[&format!("registry:{h}/fx/none:*"), "-q"], &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("HTTP 404"), "{}", r.stderr);
+}
 
-    // The whole catalog, two entries a page: every tag of every repository.
+#[test]
+fn registry_catalog_expands_to_every_tag_of_every_repository() {
+    let Some(reg) = loaded_registry() else { return };
+    let h = &reg.host;
+    // The whole catalog, one entry a page (the `Link` header's next page):
+    // every tag of every repository.
     let all = format!("registry:{h}/*");
     let r = remote::archscan(&[&all, "--list-page-size", "2", "--format", "jsonl"], &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -590,18 +615,15 @@ fn registry_tags_and_catalog_expand_page_by_page() {
         union.extend(verdicts(&r.stdout));
     }
     assert_eq!(union, got);
-    // Without :* a reference keeps meaning :latest (which is not there).
-    let r = remote::archscan(&[&format!("registry:{h}/fx/app"), "-q"], &[]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("manifest latest"), "{}", r.stderr);
-    // Offline, nothing is listed.
-    let r = remote::archscan(&[&tags, "--offline"], &[]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("--offline"), "{}", r.stderr);
-    // A repository that is not there.
-    let r = remote::archscan(&[&format!("registry:{h}/fx/none:*"), "-q"], &[]);
-    assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("HTTP 404"), "{}", r.stderr);
+    // The summary says which repositories fail.
+    let r = remote::archscan(&[&all, "--summary"], &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("5 images from 5 inputs: 0 unreadable, 1 fail, 0 warn, 1 unknown, 3 ok"),
+        "{}",
+        r.stdout
+    );
 }
 
 /// A registry that answers `/v2/` and nothing else (no catalog, as Docker
