@@ -99,14 +99,14 @@ fn run(cli: Cli, args: &[OsString]) -> Result<ExitCode, String> {
             remote: &opts.remote,
         },
     );
-    let total = expanded.len();
-    let items = fleet::select(expanded, cli.shard);
+    let items = fleet::select(expanded.clone(), cli.shard);
     match cli.shard {
         None if items.is_empty() => {
             return Err("no input to judge: the --inputs-from list names none".into());
         }
         Some(shard) if items.is_empty() => {
-            say!("archscan: --shard {shard}: no input of the {total} falls in this shard");
+            let total = fleet::select(expanded, None).len();
+            say!("archscan: --shard {shard}: no input falls in this shard (the whole list holds {total})");
         }
         _ => {}
     }

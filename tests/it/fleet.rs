@@ -681,3 +681,37 @@ fn a_registry_without_a_catalog_says_so() {
         r.stderr
     );
 }
+
+#[test]
+fn markdown_escapes_names_that_would_be_markup() {
+    let t = Tmp::new("fleet-md");
+    let name = "x|y<img src=z>[l](u)*.tar";
+    std::os::unix::fs::symlink(
+        Path::new(ROOT).join("fixtures/amd64-ok.tar"),
+        t.path().join(name),
+    )
+    .unwrap();
+    std::fs::write(t.path().join("missing|`code`.tar"), b"").unwrap();
+    let r = run_in(
+        t.path(),
+        &["--format", "markdown", name, "missing|`code`.tar"],
+    );
+    assert_eq!(r.code, 2, "{}", r.all());
+    assert!(
+        r.stdout.contains(
+            "| x\\|y&lt;img src=z&gt;\\[l\\](u)\\*.tar (docker.io/archscan/amd64-ok\\:latest) |"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("missing\\|\\`code\\`.tar"),
+        "{}",
+        r.stdout
+    );
+    // Every row has the table's five cells: no name adds a column.
+    for l in r.stdout.lines().filter(|l| l.starts_with('|')) {
+        let cells = l.replace("\\|", "").matches('|').count();
+        assert_eq!(cells, 6, "{l}");
+    }
+}
