@@ -2,7 +2,8 @@
 //! are read, drawn only when stderr is a terminal (never into a pipe, a log or
 //! a CI transcript) and cleared when the input is done. Several inputs scanned
 //! at once share one [`MultiProgress`], so their lines do not overwrite each
-//! other. The library reports progress through [`archscan::progress`].
+//! other. A run over several inputs also has an `images done/total` line.
+//! The library reports progress through [`archscan::progress`].
 
 use std::io::IsTerminal;
 use std::sync::{Arc, OnceLock};
@@ -90,6 +91,39 @@ impl Bar {
 }
 
 impl Drop for Bar {
+    fn drop(&mut self) {
+        if let Some(b) = self.0.take() {
+            b.finish_and_clear();
+            if let Some(m) = shared() {
+                m.remove(&b);
+            }
+        }
+    }
+}
+
+/// The `images done/total` line of a run over several inputs, or nothing
+/// when stderr is not a terminal or there is one input.
+pub struct Images(Option<ProgressBar>);
+
+/// Starts the `images done/total` line.
+pub fn images(total: usize) -> Images {
+    Images(shared().filter(|_| total > 1).map(|m| {
+        let style = ProgressStyle::with_template("images {pos}/{len} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        m.add(ProgressBar::new(total as u64).with_style(style))
+    }))
+}
+
+impl Images {
+    /// One more input judged.
+    pub fn done_one(&self) {
+        if let Some(b) = &self.0 {
+            b.inc(1);
+        }
+    }
+}
+
+impl Drop for Images {
     fn drop(&mut self) {
         if let Some(b) = self.0.take() {
             b.finish_and_clear();

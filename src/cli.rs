@@ -3,11 +3,13 @@
 //! helper words `completions SHELL` and `man`, which print what packagers
 //! install from this same definition.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+use archscan::fleet::Shard;
 use archscan::hosts::{self, HostFacts};
 use archscan::limits::Limits;
 use archscan::platform::Platform;
@@ -34,6 +36,18 @@ pub enum OutputFormat {
     Jsonl,
     /// SARIF 2.1.0, for code-scanning dashboards.
     Sarif,
+    /// The fleet summary as a Markdown table (PR comments,
+    /// $GITHUB_STEP_SUMMARY).
+    Markdown,
+}
+
+/// What `archscan summarize` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// An aligned table for people.
+    Text,
+    /// A Markdown table (PR comments, $GITHUB_STEP_SUMMARY).
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -77,6 +91,16 @@ An optional .archscan.toml in the working directory sets defaults: its keys
 are the long options (platform = \"linux/amd64\", ignore-rule = [...]); an
 option given on the command line replaces the file's value.
 
+Fleets: --inputs-from FILE lists inputs (one per line, # comments);
+--recursive DIR takes the archives and OCI layouts under DIR;
+registry:HOST/REPO:* is every tag of a repository and registry:HOST/* every
+tag of every repository of the registry's catalog (the only inputs besides
+registry:REF and bare names that go online). With two inputs or more, a
+summary table follows the per-image reports (--summary: the table alone;
+--format markdown: as Markdown). --shard K/N judges one part of the sorted
+list; `archscan summarize SHARD.jsonl...` joins the parts' JSONL into one
+summary and exit code.
+
 `archscan rules` lists the rules and `archscan explain RULE` explains one.
 `archscan completions SHELL` prints a completion script and `archscan man`
 prints the man page. To scan a file literally named like one of these words,
@@ -110,9 +134,47 @@ pub struct Cli {
     /// ghcr.io/o/app@sha256:…), looked up in the local engine, then the
     /// registry. Prefixes force a source: docker:REF, podman:REF,
     /// registry:REF, docker-archive:PATH, oci-archive:PATH, oci:DIR.
-    #[arg(required = true, value_name = "INPUT")]
-    pub inputs: Vec<String>,
+    /// registry:HOST/REPO:* is every tag of REPO, registry:HOST/* every tag
+    /// of every repository the registry's catalog lists.
+    #[arg(
+        required_unless_present = "inputs_from",
+        value_name = "INPUT",
+        value_parser = clap::value_parser!(OsString)
+    )]
+    pub inputs: Vec<OsString>,
 
+    // --- fleets (issue 14) ---
+    /// Also judge the inputs listed in FILE (`-`: stdin), one per line;
+    /// blank lines and lines starting with # are skipped. They come after
+    /// the command line's.
+    #[arg(
+        long,
+        value_name = "FILE",
+        value_parser = clap::value_parser!(OsString),
+        value_hint = clap::ValueHint::FilePath
+    )]
+    pub inputs_from: Option<OsString>,
+
+    /// A directory input stands for every image archive (.tar, .tgz,
+    /// .tar.gz, .tar.zst, .tar.xz) and OCI layout under it, sorted; a layout
+    /// is not descended into.
+    #[arg(long, short = 'r')]
+    pub recursive: bool,
+
+    /// Print only the summary table (text), not each image's report.
+    #[arg(long)]
+    pub summary: bool,
+
+    /// Judge only part K of N (0 <= K < N) of the expanded input list:
+    /// sorted, duplicates dropped, input i goes to part i mod N. Join the
+    /// parts' --format jsonl with `archscan summarize`.
+    #[arg(long, value_name = "K/N", value_parser = Shard::parse, allow_hyphen_values = true)]
+    pub shard: Option<Shard>,
+
+    /// Entries asked for per page of a registry's tag list or catalog.
+    #[arg(long, value_name = "N", default_value_t = 1000, hide = true, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub list_page_size: u64,
+    // --- end of fleets ---
     /// The platform the image will be deployed to, e.g. linux/amd64 (App
     /// Runner, x86 Fargate) or linux/arm64 (Graviton); an architecture alone
     /// means linux/ARCH.
@@ -264,6 +326,25 @@ pub enum Command {
         #[arg(value_name = "RULE")]
         rule: String,
     },
+    /// Join the --format jsonl reports of several runs (the shards of a
+    /// fleet) into one summary table and one exit code.
+    Summarize {
+        /// JSONL files written by `archscan --format jsonl` (`-`: stdin).
+        #[arg(required = true, value_name = "FILE.jsonl")]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+        format: SummaryFormat,
+        /// Which verdicts exit 1 (as for a scan).
+        #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOnArg::Error)]
+        fail_on: FailOnArg,
+        /// Also exit 1 when an image's verdict is unknown.
+        #[arg(long)]
+        fail_on_unknown: bool,
+        /// Colour in the text table.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
 }
 
 impl Cli {
@@ -312,6 +393,7 @@ impl Cli {
                 ca_file: self.ca_file.clone(),
                 connect_timeout: Duration::from_secs(self.timeout.min(15)),
                 response_timeout: Duration::from_secs(self.timeout),
+                list_page: usize::try_from(self.list_page_size).unwrap_or(1000),
                 ..RemoteOptions::default()
             },
         })
@@ -338,14 +420,19 @@ impl Cli {
     }
 
     pub fn exit_policy(&self) -> ExitPolicy {
-        ExitPolicy {
-            fail_on: match self.fail_on {
-                FailOnArg::Error => FailOn::Error,
-                FailOnArg::Warning => FailOn::Warning,
-                FailOnArg::Never => FailOn::Never,
-            },
-            fail_on_unknown: self.fail_on_unknown,
-        }
+        exit_policy(self.fail_on, self.fail_on_unknown)
+    }
+}
+
+/// `--fail-on` and `--fail-on-unknown` as the library's policy.
+pub fn exit_policy(fail_on: FailOnArg, fail_on_unknown: bool) -> ExitPolicy {
+    ExitPolicy {
+        fail_on: match fail_on {
+            FailOnArg::Error => FailOn::Error,
+            FailOnArg::Warning => FailOn::Warning,
+            FailOnArg::Never => FailOn::Never,
+        },
+        fail_on_unknown,
     }
 }
 
@@ -515,6 +602,26 @@ mod tests {
         assert!(Cli::try_parse_from(["archscan"]).is_err());
         let c = Cli::try_parse_from(["archscan", "explain", "arch-mismatch"]).unwrap();
         assert!(matches!(c.command, Some(Command::Explain { rule }) if rule == "arch-mismatch"));
+    }
+
+    #[test]
+    fn fleet_options() {
+        // A list alone is enough; without one, an input is required.
+        let c = Cli::try_parse_from(["archscan", "--inputs-from", "list.txt"]).unwrap();
+        assert!(c.inputs.is_empty());
+        assert_eq!(c.inputs_from.as_deref(), Some("list.txt".as_ref()));
+        let c = Cli::try_parse_from(["archscan", "-r", "--shard", "1/3", "dir"]).unwrap();
+        assert!(c.recursive);
+        assert_eq!(c.shard, Some(Shard { index: 1, count: 3 }));
+        assert!(Cli::try_parse_from(["archscan", "--shard", "3/3", "x"]).is_err());
+        let c = Cli::try_parse_from(["archscan", "summarize", "a.jsonl", "b.jsonl"]).unwrap();
+        assert!(
+            matches!(c.command, Some(Command::Summarize { files, format: SummaryFormat::Text, .. }) if files.len() == 2)
+        );
+        assert!(Cli::try_parse_from(["archscan", "summarize"]).is_err());
+        // A file named like the word is scanned as a path.
+        let c = Cli::try_parse_from(["archscan", "./summarize"]).unwrap();
+        assert_eq!(c.inputs, ["./summarize"]);
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod digest;
 pub mod dockerfile;
 pub mod escape;
 pub mod findings;
+pub mod fleet;
 pub mod hosts;
 pub mod identify;
 pub mod image;
@@ -41,7 +42,7 @@ pub mod select;
 pub mod source;
 pub mod suggest;
 
-pub use pipeline::scan;
+pub use pipeline::{scan, scan_os};
 
 use limits::Limits;
 use platform::Platform;

@@ -1,20 +1,24 @@
-//! The `archscan` command: parse the command line, run the library on each
-//! input, render, and exit with the code the reports and the `--fail-on`
-//! policy give. `completions` and `man` print what packagers install.
+//! The `archscan` command: parse the command line, expand the inputs (lists,
+//! directories, registry patterns, one shard), run the library on each,
+//! render, and exit with the code the reports and the `--fail-on` policy
+//! give. `summarize` joins shards' JSONL; `completions` and `man` print what
+//! packagers install.
 
 mod bars;
 mod cli;
 mod config;
 
-use std::io::{IsTerminal, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 use rayon::prelude::*;
 use std::ffi::OsString;
 
+use archscan::fleet::{self, ExpandOptions, Item};
+use archscan::report::summary::Summary;
 use archscan::report::{self, sarif, text};
-use cli::{Cli, ColorChoice, Command, OutputFormat};
+use cli::{Cli, ColorChoice, Command, OutputFormat, SummaryFormat};
 
 /// A line on stderr that never panics: a closed or full stderr
 /// (`2>/dev/full`) must not turn an exit code into 101.
@@ -27,6 +31,23 @@ macro_rules! say {
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
     let cli = Cli::parse_from(&args);
+    if let Some(Command::Summarize {
+        files,
+        format,
+        fail_on,
+        fail_on_unknown,
+        color,
+    }) = &cli.command
+    {
+        let policy = cli::exit_policy(*fail_on, *fail_on_unknown);
+        return match summarize(files, *format, &policy, *color) {
+            Ok(code) => code,
+            Err(e) => {
+                say!("archscan: {}", one_line(&e));
+                ExitCode::from(2)
+            }
+        };
+    }
     if let Some(command) = &cli.command {
         return helper(command);
     }
@@ -46,7 +67,11 @@ const MAX_JOBS_PER_CORE: usize = 8;
 /// unreadable reason on stderr, the exit code. `Err` is a usage error (exit 2).
 fn run(cli: Cli, args: &[OsString]) -> Result<ExitCode, String> {
     let cli = with_config_file(cli, args)?;
-    if cli.inputs.iter().any(|i| i == "-") && std::io::stdin().is_terminal() {
+    if cli.summary && !matches!(cli.format, OutputFormat::Text | OutputFormat::Markdown) {
+        return Err("--summary: the summary table is text (--format text) or Markdown (--format markdown, always a summary)".into());
+    }
+    let words = input_words(&cli)?;
+    if words.iter().any(|i| i == "-") && std::io::stdin().is_terminal() {
         return Err("-: standard input is a terminal, not an image archive; pipe one in: `docker save IMAGE | archscan -` (or `archscan - < image.tar`)".into());
     }
     let dockerfile = dockerfile_ref(&cli)?;
@@ -67,11 +92,36 @@ fn run(cli: Cli, args: &[OsString]) -> Result<ExitCode, String> {
         progress: bars::reporter(),
         ..cli.scan_options()?
     };
-    let mut reports: Vec<report::Report> = cli
-        .inputs
+    let expanded = fleet::expand(
+        &words,
+        ExpandOptions {
+            recursive: cli.recursive,
+            remote: &opts.remote,
+        },
+    );
+    let items = fleet::select(expanded.clone(), cli.shard);
+    match cli.shard {
+        None if items.is_empty() => {
+            return Err("no input to judge: the --inputs-from list names none".into());
+        }
+        Some(shard) if items.is_empty() => {
+            let total = fleet::select(expanded, None).len();
+            say!("archscan: --shard {shard}: no input falls in this shard (the whole list holds {total})");
+        }
+        _ => {}
+    }
+    let done = bars::images(items.len());
+    let mut reports: Vec<report::Report> = items
         .par_iter()
-        .map(|input| archscan::scan(input, &opts))
+        .map(|item| {
+            let r = item
+                .failed_report(&opts)
+                .unwrap_or_else(|| archscan::scan_os(item.word(), &opts));
+            done.done_one();
+            r
+        })
         .collect();
+    drop(done);
     if let Some(want) = opts
         .image
         .as_ref()
@@ -88,10 +138,11 @@ fn run(cli: Cli, args: &[OsString]) -> Result<ExitCode, String> {
             }
         }
     }
-    let rendered = render(&cli, &reports, dockerfile);
+    let rendered = render(&cli, &reports, dockerfile, items.len() > 1);
     let code = report::exit_code_with(&reports, &cli.exit_policy());
+    let inputs: Vec<&std::ffi::OsStr> = items.iter().map(Item::word).collect();
     match &cli.output {
-        Some(path) => write_output(path, &cli.inputs, rendered.as_bytes())?,
+        Some(path) => write_output(path, &inputs, rendered.as_bytes())?,
         None => write_stdout(rendered.as_bytes())?,
     }
     print_unreadable(&reports);
@@ -102,17 +153,22 @@ fn run(cli: Cli, args: &[OsString]) -> Result<ExitCode, String> {
 /// file, through any link), and through a temporary file in the same
 /// directory renamed into place, so a failed run leaves no half report over
 /// an old one.
-fn write_output(path: &std::path::Path, inputs: &[String], bytes: &[u8]) -> Result<(), String> {
+fn write_output(
+    path: &std::path::Path,
+    inputs: &[&std::ffi::OsStr],
+    bytes: &[u8],
+) -> Result<(), String> {
     #[cfg(unix)]
     if let Ok(out) = std::fs::metadata(path) {
         use std::os::unix::fs::MetadataExt;
-        let same = |i: &String| {
+        let same = |i: &&std::ffi::OsStr| {
             std::fs::metadata(i).is_ok_and(|m| m.dev() == out.dev() && m.ino() == out.ino())
         };
         if let Some(input) = inputs.iter().find(|i| same(i)) {
             return Err(format!(
-                "-o {}: that is the input {input}; refusing to overwrite it",
-                path.display()
+                "-o {}: that is the input {}; refusing to overwrite it",
+                path.display(),
+                fleet::display(input)
             ));
         }
     }
@@ -175,14 +231,93 @@ fn dockerfile_ref(cli: &Cli) -> Result<Option<sarif::DockerfileRef>, String> {
     }))
 }
 
-/// The report in the format asked for.
+/// The words to expand: the command line's inputs, then `--inputs-from`'s.
+fn input_words(cli: &Cli) -> Result<Vec<std::ffi::OsString>, String> {
+    let mut words = cli.inputs.clone();
+    let Some(list) = &cli.inputs_from else {
+        return Ok(words);
+    };
+    let shown = fleet::display(list);
+    let bytes = if list == "-" {
+        if words.iter().any(|w| w == "-") {
+            return Err(
+                "--inputs-from -: standard input cannot be both the list and an input".into(),
+            );
+        }
+        let mut b = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut b)
+            .map_err(|e| format!("--inputs-from -: {e}"))?;
+        b
+    } else {
+        std::fs::read(list).map_err(|e| format!("--inputs-from {shown}: {e}"))?
+    };
+    words.extend(fleet::read_list(&bytes));
+    Ok(words)
+}
+
+/// `archscan summarize FILE…`: the shards' JSONL joined into one summary,
+/// and the exit code the rows give.
+fn summarize(
+    files: &[std::path::PathBuf],
+    format: SummaryFormat,
+    policy: &report::ExitPolicy,
+    color: ColorChoice,
+) -> Result<ExitCode, String> {
+    let mut summary = Summary::default();
+    for f in files {
+        let shown = fleet::display(f.as_os_str());
+        let bytes = if f.as_os_str() == "-" {
+            let mut b = Vec::new();
+            std::io::stdin()
+                .lock()
+                .read_to_end(&mut b)
+                .map_err(|e| format!("-: {e}"))?;
+            b
+        } else {
+            std::fs::read(f).map_err(|e| format!("{shown}: {e}"))?
+        };
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("{shown}: not an archscan JSONL file (not UTF-8)"))?;
+        summary.add_lines(&shown, &text)?;
+    }
+    let rendered = match format {
+        SummaryFormat::Markdown => summary.render_markdown(),
+        SummaryFormat::Text => {
+            let to_terminal = std::io::stdout().is_terminal();
+            summary.render_text(use_color(color, to_terminal))
+        }
+    };
+    write_stdout(rendered.as_bytes())?;
+    Ok(ExitCode::from(
+        u8::try_from(summary.exit_code(policy)).unwrap_or(2),
+    ))
+}
+
+/// Colour under `--color` (auto: on a terminal, unless NO_COLOR is set).
+fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+/// The report in the format asked for; in text, the summary table after the
+/// per-image reports when the run has several inputs (or alone with
+/// `--summary`).
 fn render(
     cli: &Cli,
     reports: &[report::Report],
     dockerfile: Option<sarif::DockerfileRef>,
+    several: bool,
 ) -> String {
     let to_terminal = cli.output.is_none() && std::io::stdout().is_terminal();
     match cli.format {
+        OutputFormat::Markdown => Summary::from_reports(reports).render_markdown(),
         OutputFormat::Json => report::json::render(reports),
         OutputFormat::Jsonl => report::json::render_lines(reports),
         OutputFormat::Sarif => sarif::render(
@@ -194,13 +329,10 @@ fn render(
             },
         ),
         OutputFormat::Text => {
-            let color = match cli.color {
-                ColorChoice::Always => true,
-                ColorChoice::Never => false,
-                ColorChoice::Auto => {
-                    to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                }
-            };
+            let color = use_color(cli.color, to_terminal);
+            if cli.summary {
+                return Summary::from_reports(reports).render_text(color);
+            }
             let detail = if cli.quiet {
                 text::Detail::Quiet
             } else if cli.verbose {
@@ -209,14 +341,19 @@ fn render(
                 text::Detail::Normal
             };
             let width = to_terminal.then(terminal_width).flatten();
-            text::render(
+            let mut out = text::render(
                 reports,
                 text::Style {
                     color,
                     detail,
                     width,
                 },
-            )
+            );
+            if several && detail != text::Detail::Quiet {
+                out.push('\n');
+                out.push_str(&Summary::from_reports(reports).render_text(color));
+            }
+            out
         }
     }
 }
@@ -290,6 +427,8 @@ fn helper(command: &Command) -> ExitCode {
         }
         Command::Rules => buf.extend_from_slice(cli::rules_list().as_bytes()),
         Command::Hosts => buf.extend_from_slice(cli::hosts_list().as_bytes()),
+        // Handled in `main`, before the helpers.
+        Command::Summarize { .. } => return ExitCode::from(2),
         Command::Explain { rule } => match archscan::rules::Rule::from_id(rule) {
             Some(r) => buf.extend_from_slice(r.def().explain().as_bytes()),
             None => {

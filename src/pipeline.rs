@@ -26,6 +26,14 @@ type Scanned<'m> = HashMap<&'m str, Result<Arc<LayerIndex>, LayerError>>;
 /// Scans one input and judges every image in it. Never fails: what could not
 /// be read is in `Report::errors` (and per image in `ImageReport::error`).
 pub fn scan(path: &str, opts: &ScanOptions) -> Report {
+    scan_os(std::ffi::OsStr::new(path), opts)
+}
+
+/// [`scan`] of a word that need not be UTF-8: such a word can only be a
+/// path; it is reported as [`crate::fleet::display`] shows it.
+pub fn scan_os(word: &std::ffi::OsStr, opts: &ScanOptions) -> Report {
+    let display = crate::fleet::display(word);
+    let path = display.as_str();
     let mut report = Report {
         schema_version: report::SCHEMA_VERSION,
         source: SourceInfo {
@@ -40,14 +48,26 @@ pub fn scan(path: &str, opts: &ScanOptions) -> Report {
         notes: Vec::new(),
         errors: Vec::new(),
     };
-    let source = match crate::remote::open(
-        path,
-        &opts.remote,
-        opts.target.as_ref(),
-        &opts.limits,
-        &opts.meter,
-        &opts.progress,
-    ) {
+    let opened = match word.to_str() {
+        Some(w) => crate::remote::open(
+            w,
+            &opts.remote,
+            opts.target.as_ref(),
+            &opts.limits,
+            &opts.meter,
+            &opts.progress,
+        ),
+        None => Source::open_path(
+            std::path::Path::new(word),
+            path,
+            &opts.limits,
+            &opts.meter,
+            &opts.progress,
+        )
+        .map(|s| (s, None))
+        .map_err(crate::remote::OpenError::Source),
+    };
+    let source = match opened {
         Ok((s, origin)) => {
             report.source.origin = origin;
             s

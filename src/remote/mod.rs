@@ -103,6 +103,8 @@ pub struct RemoteOptions {
     pub response_timeout: Duration,
     /// The first pause between retries (doubling after each).
     pub backoff: Duration,
+    /// Entries asked for per page of a tag list or catalog (`n`).
+    pub list_page: usize,
 }
 
 impl Default for RemoteOptions {
@@ -115,6 +117,7 @@ impl Default for RemoteOptions {
             connect_timeout: Duration::from_secs(15),
             response_timeout: Duration::from_secs(60),
             backoff: Duration::from_millis(250),
+            list_page: 1000,
         }
     }
 }
@@ -148,7 +151,9 @@ pub enum Input {
     Bare(String, Reference),
 }
 
-const ARCHIVE_SUFFIXES: &[&str] = &[".tar", ".tgz", ".tar.gz", ".tar.zst", ".tar.xz"];
+/// What an input path ends with when it names an image archive (a word
+/// ending so is a path, never a reference; `--recursive` collects these).
+pub const ARCHIVE_SUFFIXES: &[&str] = &[".tar", ".tgz", ".tar.gz", ".tar.zst", ".tar.xz"];
 
 /// Tells what an input word names.
 pub fn classify(word: &str) -> std::result::Result<Input, String> {

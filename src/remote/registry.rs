@@ -338,7 +338,12 @@ impl Registry {
     /// A GET of `/v2/<repo>/<path>`, with auth, retries and backoff. Returns
     /// every response the caller must judge (2xx, 4xx after auth).
     fn get(&self, path: &str, headers: &[(&str, String)]) -> Result<Response<Body>, String> {
-        let url = format!("{}/v2/{}/{path}", self.base, self.reference.repository);
+        self.get_v2(&format!("{}/{path}", self.reference.repository), headers)
+    }
+
+    /// A GET of `/v2/<rest>` (`rest` may carry a query), as [`Registry::get`].
+    fn get_v2(&self, rest: &str, headers: &[(&str, String)]) -> Result<Response<Body>, String> {
+        let url = format!("{}/v2/{rest}", self.base);
         let mut attempt = 0;
         let mut authenticated = false;
         loop {
@@ -588,6 +593,141 @@ impl Registry {
             &String::from_utf8_lossy(&body),
         ))
     }
+}
+
+/// Most entries a tag list or catalog may hold (each is a few dozen bytes).
+const LIST_MAX_ENTRIES: usize = 1_000_000;
+/// Largest page of a tag list or catalog.
+const LIST_PAGE_BYTES: usize = 64 << 20;
+
+impl Registry {
+    /// Every tag of the reference's repository (`GET /v2/<name>/tags/list`,
+    /// page by page), sorted.
+    pub fn tags(&self, page: usize) -> Result<Vec<String>, String> {
+        let path = format!("{}/tags/list", self.reference.repository);
+        self.list(&path, "tags", page)
+    }
+
+    /// Every repository the registry lists (`GET /v2/_catalog`, page by
+    /// page), sorted. A registry that does not offer its catalog (Docker
+    /// Hub, most hosted registries) is an error that says so.
+    pub fn catalog(&self, page: usize) -> Result<Vec<String>, String> {
+        self.list("_catalog", "repositories", page)
+    }
+
+    /// Pages through a list: the `Link: <…>; rel="next"` header when the
+    /// registry sends one (the distribution spec), else `n`+`last` while
+    /// pages come back full; a page that adds nothing new ends the walk.
+    fn list(&self, path: &str, key: &str, page: usize) -> Result<Vec<String>, String> {
+        let page = page.max(1);
+        let mut seen = std::collections::BTreeSet::new();
+        let mut next = Some(format!("{path}?n={page}"));
+        while let Some(rest) = next.take() {
+            let mut resp = self.get_v2(&rest, &[])?;
+            let status = resp.status().as_u16();
+            let body = read_limited(&mut resp, LIST_PAGE_BYTES)
+                .map_err(|e| format!("{}: GET /v2/{rest}: {e}", self.list_name(path)))?;
+            if status != 200 {
+                return Err(self.list_error(path, status, &String::from_utf8_lossy(&body)));
+            }
+            let v: Value = serde_json::from_slice(&body).map_err(|e| {
+                format!(
+                    "{}: GET /v2/{rest} answered with no JSON: {e}",
+                    self.list_name(path)
+                )
+            })?;
+            // `"tags": null` is a repository whose tags were all deleted.
+            let items = match v.get(key) {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(a)) => a.clone(),
+                Some(_) => {
+                    return Err(format!(
+                        "{}: GET /v2/{rest}: `{key}` is not a list",
+                        self.list_name(path)
+                    ))
+                }
+            };
+            let before = seen.len();
+            let mut last = None;
+            for item in &items {
+                let Some(s) = item.as_str() else {
+                    return Err(format!(
+                        "{}: GET /v2/{rest}: `{key}` holds a non-string",
+                        self.list_name(path)
+                    ));
+                };
+                seen.insert(s.to_string());
+                last = Some(s.to_string());
+            }
+            if seen.len() > LIST_MAX_ENTRIES {
+                return Err(format!(
+                    "{}: more than {LIST_MAX_ENTRIES} entries",
+                    self.list_name(path)
+                ));
+            }
+            if seen.len() == before {
+                break;
+            }
+            next = match link_next(resp.headers()) {
+                Some(n) => Some(n),
+                None if items.len() >= page => {
+                    last.map(|l| format!("{path}?n={page}&last={}", auth::urlencode(&l)))
+                }
+                None => None,
+            };
+        }
+        Ok(seen.into_iter().collect())
+    }
+
+    fn list_name(&self, path: &str) -> String {
+        if path == "_catalog" {
+            format!("registry {}: catalog", self.reference.registry)
+        } else {
+            format!(
+                "registry {}, repository {}: tag list",
+                self.reference.registry, self.reference.repository
+            )
+        }
+    }
+
+    fn list_error(&self, path: &str, status: u16, body: &str) -> String {
+        if path == "_catalog" && matches!(status, 401 | 403 | 404 | 405) {
+            let r = &self.reference.registry;
+            return format!(
+                "registry {r} does not list its repositories (GET /v2/_catalog: HTTP {status}); name each repository instead, as registry:{r}/REPOSITORY:*"
+            );
+        }
+        if path == "_catalog" {
+            return format!(
+                "registry {}: GET /v2/_catalog: HTTP {status}",
+                self.reference.registry
+            );
+        }
+        status_error(&self.reference, status, "tag list", body)
+    }
+}
+
+/// The `/v2/`-relative target of a `Link: <URL>; rel="next"` header (an
+/// absolute URL keeps only its path and query: a page never moves the walk
+/// to another host).
+fn link_next(headers: &ureq::http::HeaderMap) -> Option<String> {
+    for value in headers.get_all("link") {
+        let Ok(v) = value.to_str() else { continue };
+        for part in v.split(',') {
+            let Some((target, params)) = part.trim().split_once(';') else {
+                continue;
+            };
+            let next = params.split(';').any(|p| {
+                let p = p.trim().replace(' ', "");
+                p.eq_ignore_ascii_case("rel=\"next\"") || p.eq_ignore_ascii_case("rel=next")
+            });
+            let target = target.trim().trim_start_matches('<').trim_end_matches('>');
+            if let Some(i) = target.find("/v2/").filter(|_| next) {
+                return Some(target[i + 4..].to_string());
+            }
+        }
+    }
+    None
 }
 
 enum PingError {
@@ -947,6 +1087,26 @@ mod tests {
         assert!(no_proxy_matches("::1", "[::1]"));
         assert!(!no_proxy_matches("example.com", "notexample.com"));
         assert!(!no_proxy_matches("", "a"));
+    }
+
+    #[test]
+    fn link_headers_give_the_next_page() {
+        let mut h = ureq::http::HeaderMap::new();
+        assert_eq!(link_next(&h), None);
+        h.insert(
+            "link",
+            "</v2/_catalog?last=b&n=2>; rel=\"next\"".parse().unwrap(),
+        );
+        assert_eq!(link_next(&h).as_deref(), Some("_catalog?last=b&n=2"));
+        h.insert(
+            "link",
+            "<https://r.example/v2/o/a/tags/list?n=1&last=x>; rel=next"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(link_next(&h).as_deref(), Some("o/a/tags/list?n=1&last=x"));
+        h.insert("link", "</v2/x>; rel=\"prev\"".parse().unwrap());
+        assert_eq!(link_next(&h), None);
     }
 
     #[test]

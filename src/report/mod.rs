@@ -4,6 +4,7 @@
 
 pub mod json;
 pub mod sarif;
+pub mod summary;
 pub mod text;
 
 use std::collections::BTreeMap;

@@ -119,23 +119,26 @@ impl Source {
             // mapped like a named one; a pipe is streamed.
             #[cfg(unix)]
             if let Some((file, meta)) = stdin_file() {
-                return Source::from_file(
-                    path,
-                    Path::new(path),
-                    file,
-                    &meta,
-                    limits,
-                    meter,
-                    progress,
-                );
+                return Source::from_file(path, file, &meta, limits, meter, progress);
             }
             let stdin = io::stdin();
             return Source::from_stream(path, Box::new(stdin.lock()), limits, meter, progress);
         }
-        let p = Path::new(path);
-        let meta = std::fs::metadata(p).map_err(|e| SourceError::io(p, e))?;
+        Source::open_path(Path::new(path), path, limits, meter, progress)
+    }
+
+    /// Opens a file or directory by a path that need not be UTF-8, shown
+    /// as `display`.
+    pub fn open_path(
+        p: &Path,
+        path: &str,
+        limits: &Limits,
+        meter: &Meter,
+        progress: &Reporter,
+    ) -> Result<Source> {
+        let meta = std::fs::metadata(p).map_err(|e| SourceError::io(path, e))?;
         if meta.is_dir() {
-            let root = p.canonicalize().map_err(|e| SourceError::io(p, e))?;
+            let root = p.canonicalize().map_err(|e| SourceError::io(path, e))?;
             return Ok(Source {
                 display: path.to_string(),
                 container: Container::Directory,
@@ -144,8 +147,8 @@ impl Source {
                 meter: meter.clone(),
             });
         }
-        let file = File::open(p).map_err(|e| SourceError::io(p, e))?;
-        Source::from_file(path, p, file, &meta, limits, meter, progress)
+        let file = File::open(p).map_err(|e| SourceError::io(path, e))?;
+        Source::from_file(path, file, &meta, limits, meter, progress)
     }
 
     /// An image whose members (named as in an OCI layout) come from a blob
@@ -164,14 +167,13 @@ impl Source {
     /// program, streamed when it is compressed.
     fn from_file(
         path: &str,
-        p: &Path,
         file: File,
         meta: &std::fs::Metadata,
         limits: &Limits,
         meter: &Meter,
         progress: &Reporter,
     ) -> Result<Source> {
-        let bytes = map_file(&file).map_err(|e| SourceError::io(p, e))?;
+        let bytes = map_file(&file).map_err(|e| SourceError::io(path, e))?;
         if bytes.is_empty() {
             // Not an empty rootfs: nothing was saved (a failed `docker save`).
             return Err(SourceError::Empty {

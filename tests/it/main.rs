@@ -7,6 +7,9 @@
 //! - `cli`: exit codes and `--fail-on`, SARIF against its schema, completions
 //!   and the man page, stdin, root filesystem directories, single programs,
 //!   several inputs, `--output`, a closed pipe, `--image`.
+//! - `fleet`: many inputs in one run (`--inputs-from`, `--recursive`,
+//!   registry patterns), the summary in text, Markdown and JSONL, `--shard`
+//!   and `archscan summarize`, the examples of docs/fleet.md per shard.
 //! - `fixtures`: every committed fixture, whole output against a reviewed
 //!   snapshot in `tests/snapshots/`.
 //! - `hostile`: broken and hostile inputs, one module per kind of damage, and
@@ -25,6 +28,7 @@ mod support;
 mod cli;
 mod contract;
 mod fixtures;
+mod fleet;
 mod hostile;
 mod hosts;
 mod remote;

@@ -41,7 +41,7 @@ fn have(cmd: &str) -> bool {
 }
 
 /// Runs the install script once per test process when a tool is missing.
-fn tools(cmds: &[&str]) -> Result<(), String> {
+pub(crate) fn tools(cmds: &[&str]) -> Result<(), String> {
     static INSTALLED: OnceLock<()> = OnceLock::new();
     if cmds.iter().all(|c| have(c)) {
         return Ok(());
@@ -149,10 +149,10 @@ fn wait_for_port(addr: &str, log: &Path) {
     }
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
@@ -166,7 +166,7 @@ impl Run {
 
 /// Runs archscan with a clean environment for the network: no proxies, an
 /// empty Docker config, no engine (unless `env` gives them).
-fn archscan(args: &[&str], env: &[(&str, String)]) -> Run {
+pub(crate) fn archscan(args: &[&str], env: &[(&str, String)]) -> Run {
     let home = TempDir::new("home");
     let cwd = TempDir::new("cwd");
     let tmp = TempDir::new("tmp");
@@ -269,16 +269,16 @@ fn scrub(v: Value) -> Value {
 
 // ---------------------------------------------------------------- registry
 
-struct Registry {
+pub(crate) struct Registry {
     _service: Service,
-    host: String,
+    pub(crate) host: String,
     dir: TempDir,
 }
 
 impl Registry {
     /// A registry on `ip` with `extra` YAML (tls, auth) and its storage in
     /// `storage` (a fresh directory when `None`).
-    fn start(ip: &str, extra: &str, storage: Option<&Path>) -> Registry {
+    pub(crate) fn start(ip: &str, extra: &str, storage: Option<&Path>) -> Registry {
         let dir = TempDir::new("registry");
         let port = free_port(ip);
         let host = format!("{ip}:{port}");
@@ -306,7 +306,7 @@ impl Registry {
     }
 
     /// `skopeo copy` of an archive into this (open) registry.
-    fn push(&self, source: &str, repo: &str, extra: &[&str]) {
+    pub(crate) fn push(&self, source: &str, repo: &str, extra: &[&str]) {
         let dest = format!("docker://{}/{repo}", self.host);
         let out = Command::new("skopeo")
             .args(["copy", "--quiet", "--dest-tls-verify=false"])
