@@ -149,6 +149,11 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
         &natives,
         &command.runs,
     ));
+    findings.extend(rules::loader::missing_versions_elsewhere(
+        s,
+        &natives,
+        &command.runs,
+    ));
     let majority = majority_platform(&natives, s.declared.map(|d| &d.os));
     let real_platform = real_platform(s, &command, &natives, majority.as_ref());
     if command.runs.is_empty() && command.resolution.is_none() && !natives.is_empty() {

@@ -194,3 +194,47 @@ fn a_4k_file_that_does_not_run_is_a_warning() {
     assert!(r.stdout.contains("\"warning\""), "{}", r.all());
     assert!(r.stdout.contains("/usr/bin/hello"), "{}", r.all());
 }
+
+#[test]
+fn goarm64_against_the_hosts_arm_level() {
+    // Go 1.23, GOARM64=v8.4: more than Graviton2's Armv8.2-A.
+    snapshot(
+        "host_graviton2_goarm64_v8_4",
+        &["fixtures/go-arm64-v8.4.tar", "--host", "graviton2"],
+        1,
+    );
+    let r = run(&[
+        "fixtures/go-arm64-v8.4.tar",
+        "--host",
+        "rpi4",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(r.rules(), vec!["isa-level".to_string()], "{}", r.all());
+    // Armv8.4-A (Graviton3) and Armv9.0-A (Graviton4, which includes v8.5) run it.
+    for host in ["graviton3", "graviton4"] {
+        let r = run(&[
+            "fixtures/go-arm64-v8.4.tar",
+            "--host",
+            host,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(r.code, 0, "{host}: {}", r.all());
+        assert!(r.rules().is_empty(), "{host}: {}", r.all());
+    }
+    // An unknown level is a note, never a pass or a fail.
+    let r = run(&["fixtures/go-arm64-v8.4.tar", "--host", "apple-silicon"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout
+            .contains("architecture level of host apple-silicon is unknown"),
+        "{}",
+        r.all()
+    );
+    // Without a host, the label alone says nothing of Arm levels.
+    let r = run(&["fixtures/go-arm64-v8.4.tar", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.rules().is_empty(), "{}", r.all());
+}

@@ -50,3 +50,27 @@ fn streamed_archive_keeps_the_version_tables() {
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.rules().is_empty(), "{}", r.all());
 }
+
+#[test]
+fn a_program_that_does_not_run_is_a_warning() {
+    // libc.so.6 runs; bookworm's hello only sits there: a warning naming it.
+    text_and_json(
+        "missing_symbol_version_elsewhere",
+        &[
+            "fixtures/missing-symbol-version.tar",
+            "--entrypoint",
+            "/lib/x86_64-linux-gnu/libc.so.6",
+        ],
+        0,
+    );
+    // The twin (bullseye's hello on bullseye's glibc) is silent.
+    let r = crate::support::snapshot::run(&[
+        "fixtures/symbol-version-ok.tar",
+        "--entrypoint",
+        "/lib/x86_64-linux-gnu/libc.so.6",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.rules().is_empty(), "{}", r.all());
+}

@@ -204,6 +204,9 @@ fn parse_modinfo(m: &[u8], go: &mut GoInfo) {
                 go.module_path = Some(p.to_string());
             }
             (Some("mod"), Some(p)) if mod_path.is_none() => mod_path = Some(p.to_string()),
+            (Some("dep"), Some("golang.org/x/crypto/x509roots/fallback")) => {
+                go.fallback_roots = true;
+            }
             (Some("build"), Some(kv)) => {
                 let Some((k, v)) = kv.split_once('=') else {
                     continue;
@@ -213,6 +216,7 @@ fn parse_modinfo(m: &[u8], go: &mut GoInfo) {
                     "GOARCH" => &mut go.goarch,
                     "GOARM" => &mut go.goarm,
                     "GOAMD64" => &mut go.goamd64,
+                    "GOARM64" => &mut go.goarm64,
                     _ => continue,
                 };
                 *slot = Some(v.to_string());
