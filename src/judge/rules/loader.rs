@@ -158,17 +158,51 @@ pub fn kernel_too_old(s: &Subject<'_>, r: &Runs<'_>) -> Vec<Finding> {
         .collect()
 }
 
+/// The usual CA-bundle paths, as the `no-ca-certificates` message names them.
+const CA_PATHS: &str = "none of /etc/ssl/certs/ca-certificates.crt, /etc/pki/tls/certs/ca-bundle.crt, /etc/ssl/cert.pem…, no SSL_CERT_FILE or SSL_CERT_DIR";
+
 /// `no-ca-certificates`: what runs links a TLS library (itself or through a
-/// library it loads) and the image has no CA bundle nor `SSL_CERT_FILE`.
+/// library it loads), or is a Go program that links `crypto/tls`, and the
+/// image has no CA bundle nor `SSL_CERT_FILE`/`SSL_CERT_DIR`. For a Go
+/// program whose pclntab was not read, a note says the check was skipped.
 pub fn no_ca_certificates(s: &Subject<'_>, r: &Runs<'_>) -> Option<Finding> {
     let Ident::Elf(elf) = r.ident else {
         return None;
     };
-    if elf.is_static()
-        || s.env
-            .iter()
-            .any(|e| e.starts_with("SSL_CERT_FILE=") || e.starts_with("SSL_CERT_DIR="))
+    if s.env
+        .iter()
+        .any(|e| e.starts_with("SSL_CERT_FILE=") || e.starts_with("SSL_CERT_DIR="))
     {
+        return None;
+    }
+    if let Some(go) = elf.go.as_ref().filter(|g| !g.fallback_roots) {
+        match go.tls {
+            Some(true) if !diagnose::has_ca_bundle(s.fs) => {
+                return Some(with_layer(
+                    s,
+                    Finding::new(
+                        Rule::NoCaCertificates,
+                        Severity::Warning,
+                        format!(
+                            "{} is a Go program that links crypto/tls (its pclntab lists crypto/tls source files), but the image has no CA bundle ({CA_PATHS}): its TLS connections fail with `x509: certificate signed by unknown authority`",
+                            r.path
+                        ),
+                    )
+                    .path(r.path)
+                    .hint("copy /etc/ssl/certs/ca-certificates.crt from the build stage (`COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/`), use a base image that ships CA certificates, or embed roots with golang.org/x/crypto/x509roots/fallback"),
+                    Some(r.at),
+                ));
+            }
+            None if !diagnose::has_ca_bundle(s.fs) => {
+                return Some(Finding::note(format!(
+                    "{} is a Go program and the image has no CA bundle, but whether it links crypto/tls was not read (no pclntab file table within the bytes kept): the no-ca-certificates check is skipped for it",
+                    r.path
+                )));
+            }
+            _ => {}
+        }
+    }
+    if elf.is_static() {
         return None;
     }
     let objects = diagnose::loaded_objects(s.fs, r.path, elf, s.env);
@@ -189,7 +223,7 @@ pub fn no_ca_certificates(s: &Subject<'_>, r: &Runs<'_>) -> Option<Finding> {
             Rule::NoCaCertificates,
             Severity::Warning,
             format!(
-                "{} links {lib}{via}, a TLS library, but the image has no CA bundle (none of /etc/ssl/certs/ca-certificates.crt, /etc/pki/tls/certs/ca-bundle.crt, /etc/ssl/cert.pem…, no SSL_CERT_FILE): its TLS connections fail with `certificate verify failed`",
+                "{} links {lib}{via}, a TLS library, but the image has no CA bundle ({CA_PATHS}): its TLS connections fail with `certificate verify failed`",
                 r.path
             ),
         )
