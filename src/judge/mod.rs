@@ -8,6 +8,7 @@
 
 pub mod diagnose;
 pub mod entrypoint;
+pub mod host;
 pub(crate) mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -65,6 +66,8 @@ pub struct Judgement {
     pub entrypoint: Option<EntrypointReport>,
     pub real_platform: Option<Platform>,
     pub runs_on: Vec<Platform>,
+    /// With `--host` (or `--page-size`, `--kernel`): the host's checks.
+    pub runs_on_host: Option<host::HostVerdict>,
     pub platforms: BTreeMap<String, usize>,
     pub binaries: Vec<BinaryReport>,
     pub findings: Vec<Finding>,
@@ -180,7 +183,11 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
             .then(a.rule.cmp(&b.rule))
             .then(a.path.cmp(&b.path))
     });
+    let runs_on_host = s
+        .host
+        .map(|h| host::verdict(h, s.target, real_platform.as_ref(), &findings));
     Judgement {
+        runs_on_host,
         entrypoint: entrypoint_section(s, &command),
         runs_on: real_platform.as_ref().map(hosts_for).unwrap_or_default(),
         real_platform,

@@ -291,6 +291,7 @@ fn render_image(out: &mut String, img: &ImageReport, has_target: bool, style: St
             let _ = writeln!(out, "  target      {line}");
         }
     }
+    host_line(out, img);
     let shown: Vec<&Finding> = visible_findings(&img.findings, style.detail);
     if !shown.is_empty() {
         out.push('\n');
@@ -339,6 +340,38 @@ fn render_image(out: &mut String, img: &ImageReport, has_target: bool, style: St
 
 /// A single program given as the input: what it is, like `file` with OCI
 /// platform names, and where it runs.
+/// `host NAME — runs|does not run (failed: …; skipped: …)` with `--host`.
+fn host_line(out: &mut String, img: &ImageReport) {
+    let Some(h) = &img.runs_on_host else {
+        return;
+    };
+    let list = |result: &str| {
+        h.checks
+            .iter()
+            .filter(|c| c.result == result)
+            .map(|c| c.check)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let why: Vec<String> = [("failed", "failed"), ("skipped", "skipped")]
+        .into_iter()
+        .map(|(label, result)| (label, list(result)))
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(label, l)| format!("{label}: {l}"))
+        .collect();
+    let why = if why.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", why.join("; "))
+    };
+    let _ = writeln!(
+        out,
+        "  host        {} — {}{why}",
+        h.host.as_deref().unwrap_or("(--page-size, --kernel)"),
+        if h.runs { "runs" } else { "does not run" }
+    );
+}
+
 fn render_program(out: &mut String, img: &ImageReport, style: Style) {
     match img.binaries.first() {
         Some(b) => {
@@ -356,6 +389,7 @@ fn render_program(out: &mut String, img: &ImageReport, style: Style) {
             .collect::<Vec<_>>();
         let _ = writeln!(out, "  runs on     {} hosts", hosts.join(", "));
     }
+    host_line(out, img);
     let shown = visible_findings(&img.findings, style.detail);
     if !shown.is_empty() {
         out.push('\n');
