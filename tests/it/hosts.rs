@@ -238,3 +238,39 @@ fn goarm64_against_the_hosts_arm_level() {
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.rules().is_empty(), "{}", r.all());
 }
+
+#[test]
+fn runs_on_host_names_the_check_that_decided() {
+    // GOAMD64=v3 on an x86-64-v2 host: the cpu-level check fails with isa-level.
+    let r = run(&[
+        "fixtures/isa-level-v3.tar",
+        "--host",
+        "x86-64-v2",
+        "--format",
+        "json",
+    ]);
+    let img = &r.json()["inputs"][0]["images"][0];
+    let h = &img["runs_on_host"];
+    assert_eq!(h["host"], "x86-64-v2", "{}", r.all());
+    assert_eq!(h["runs"], false, "{}", r.all());
+    let checks = h["checks"].as_array().unwrap();
+    let cpu = checks.iter().find(|c| c["check"] == "cpu-level").unwrap();
+    assert_eq!(cpu["result"], "failed");
+    assert_eq!(cpu["rules"][0], "isa-level");
+    assert_eq!(cpu["fact"], "x86-64-v2");
+    // On x86-64-v3 every check passes or is skipped, and the image runs.
+    let r = run(&[
+        "fixtures/isa-level-v3.tar",
+        "--host",
+        "x86-64-v3",
+        "--format",
+        "json",
+    ]);
+    let h = &r.json()["inputs"][0]["images"][0]["runs_on_host"];
+    assert_eq!(h["runs"], true, "{}", r.all());
+    // Without host options the field is absent.
+    let r = run(&["fixtures/isa-level-v3.tar", "--format", "json"]);
+    assert!(r.json()["inputs"][0]["images"][0]
+        .get("runs_on_host")
+        .is_none());
+}
