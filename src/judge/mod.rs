@@ -142,6 +142,27 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
         findings.extend(rules::loader::kernel_too_old(s, r));
         findings.extend(rules::loader::no_ca_certificates(s, r));
     }
+    // A single program has no filesystem to load from: only the checks of
+    // its own bytes against the target and the host (CPU level, page size,
+    // kernel).
+    if let (Some(name), Some(n)) = (s.program, natives.first()) {
+        let r = Runs {
+            path: name,
+            at: n.at,
+            ident: n.ident,
+        };
+        let own = rules::platform::isa_level(s, r.path, r.ident, true)
+            .into_iter()
+            .chain(rules::loader::page_size(s, &r))
+            .chain(rules::loader::kernel_too_old(s, &r));
+        // No layers: the program is the input.
+        findings.extend(own.map(|mut f| {
+            f.layer = None;
+            f.layer_digest = None;
+            f.created_by = None;
+            f
+        }));
+    }
     let workdir = s
         .working_dir
         .filter(|w| !w.is_empty())

@@ -441,6 +441,9 @@ fn describe(ident: &crate::identify::Ident) -> String {
             if let Some(l) = e.isa_level {
                 parts.push(format!("needs x86-64-v{l}"));
             }
+            if let Some(v) = e.go.as_ref().and_then(|g| g.goarm64.as_deref()) {
+                parts.push(format!("GOARM64={}", escape(v)));
+            }
             if e.damaged {
                 parts.push("damaged: headers point past the end".into());
             }

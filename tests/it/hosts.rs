@@ -274,3 +274,54 @@ fn runs_on_host_names_the_check_that_decided() {
         .get("runs_on_host")
         .is_none());
 }
+
+/// `/app/hello` of a docker-archive fixture, written alone to a scratch file.
+fn program_of(fixture: &str, name: &str) -> std::path::PathBuf {
+    use std::io::Read;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let outer = std::fs::File::open(root.join(fixture)).unwrap();
+    let mut outer = tar::Archive::new(outer);
+    for e in outer.entries().unwrap() {
+        let mut e = e.unwrap();
+        // skopeo's docker-archive: the layer is `<digest>.tar`, `<id>/layer.tar` a link to it.
+        if !e.header().entry_type().is_file()
+            || !e.path().unwrap().to_string_lossy().ends_with(".tar")
+        {
+            continue;
+        }
+        let mut layer = Vec::new();
+        e.read_to_end(&mut layer).unwrap();
+        for f in tar::Archive::new(layer.as_slice()).entries().unwrap() {
+            let mut f = f.unwrap();
+            if f.path().unwrap().to_string_lossy() == "app/hello" {
+                let dir = std::env::temp_dir()
+                    .join(format!("archscan-hosts-{}-{name}", std::process::id()));
+                std::fs::create_dir_all(&dir).unwrap();
+                let out = dir.join(name);
+                let mut bytes = Vec::new();
+                f.read_to_end(&mut bytes).unwrap();
+                std::fs::write(&out, bytes).unwrap();
+                return out;
+            }
+        }
+    }
+    panic!("no app/hello in {fixture}");
+}
+
+#[test]
+fn a_single_program_is_checked_against_the_host() {
+    // A single program used to get no isa-level at all: nothing ran.
+    let p = program_of("fixtures/go-arm64-v8.4.tar", "hello-arm64-v8.4");
+    let p = p.to_string_lossy();
+    let r = run(&[&p, "--host", "graviton2", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(r.rules(), vec!["isa-level".to_string()], "{}", r.all());
+    let r = run(&[&p, "--host", "graviton3", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.rules().is_empty(), "{}", r.all());
+    let p = program_of("fixtures/isa-level-v3.tar", "hello-v3");
+    let p = p.to_string_lossy();
+    let r = run(&[&p, "--host", "x86-64-v2", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(r.rules(), vec!["isa-level".to_string()], "{}", r.all());
+}
