@@ -7,7 +7,7 @@
 use goblin::elf::program_header::{PF_W, PF_X};
 use goblin::elf::section_header::{SHT_NOBITS, SHT_PROGBITS};
 
-use super::header::{vaddr_to_offset, Phdr, Sections};
+use super::header::{vaddr_to_offset, Phdr, Sections, Shdr};
 use super::reader::{cap, lossy, Cx, Rd};
 use super::MAX_STR;
 use crate::identify::{Endian, GoInfo};
@@ -24,7 +24,7 @@ type Strings = (Option<Vec<u8>>, Option<Vec<u8>>);
 /// Go build info, searched for in `.go.buildinfo` when section names are
 /// known, else (names unknown) in the first writable data segment.
 pub(super) fn find(cx: &mut Cx<'_>, loads: &[Phdr], sections: &Sections<'_>) -> Option<GoInfo> {
-    let (off, size) = if sections.names_known() {
+    let ranges: Vec<(u64, u64)> = if sections.names_known() {
         sections
             .headers
             .iter()
@@ -32,14 +32,30 @@ pub(super) fn find(cx: &mut Cx<'_>, loads: &[Phdr], sections: &Sections<'_>) -> 
                 sections.name_of(s) == Some(b".go.buildinfo".as_slice()) && s.sh_type != SHT_NOBITS
             })
             .map(|s| (s.offset, s.size))
+            .into_iter()
+            .collect()
     } else {
+        // The first two writable segments: a PIE's first is its RELRO
+        // segment, and `.go.buildinfo` opens the second.
         loads
             .iter()
-            .find(|p| p.flags & (PF_W | PF_X) == PF_W)
+            .filter(|p| p.flags & (PF_W | PF_X) == PF_W)
+            .take(2)
             .map(|p| (p.offset, p.filesz))
-    }?;
-    let d = cx.read(off, cap(size, GO_SCAN))?;
-    go_buildinfo(cx, loads, off, d)
+            .collect()
+    };
+    // Each range is asked for (a stream keeps both), the first with the
+    // magic answers.
+    let mut found = None;
+    for (off, size) in ranges {
+        let Some(d) = cx.read(off, cap(size, GO_SCAN)) else {
+            continue;
+        };
+        if found.is_none() {
+            found = go_buildinfo(cx, loads, off, d);
+        }
+    }
+    found
 }
 
 /// Most bytes of the pclntab's file table read for [`links_tls`]: Go 1.23's
@@ -60,24 +76,56 @@ pub(super) fn links_tls(
     loads: &[Phdr],
     sections: &Sections<'_>,
 ) -> Option<bool> {
-    let sec = if sections.names_known() {
-        sections.headers.iter().find(|s| {
-            sections.name_of(s) == Some(b".gopclntab".as_slice()) && s.sh_type != SHT_NOBITS
-        })
-    } else {
-        let ro = loads.iter().find(|p| p.flags & (PF_W | PF_X) == 0)?;
-        let end = ro.offset.checked_add(ro.filesz)?;
+    let candidates: Vec<&Shdr> = if sections.names_known() {
         sections
             .headers
             .iter()
             .filter(|s| {
-                s.sh_type == SHT_PROGBITS
-                    && s.size >= 64
-                    && s.offset >= ro.offset
-                    && s.offset.checked_add(s.size).is_some_and(|e| e <= end)
+                matches!(
+                    sections.name_of(s),
+                    Some(b".gopclntab" | b".data.rel.ro.gopclntab")
+                ) && s.sh_type != SHT_NOBITS
             })
-            .max_by_key(|s| s.offset)
-    }?;
+            .take(1)
+            .collect()
+    } else {
+        // The last PROGBITS section of the read-only segment (Go's own
+        // layout) and of the first writable one (PIE: `.data.rel.ro`).
+        let ro = loads.iter().find(|p| p.flags & (PF_W | PF_X) == 0);
+        let rw = loads.iter().find(|p| p.flags & (PF_W | PF_X) == PF_W);
+        [ro, rw]
+            .into_iter()
+            .flatten()
+            .filter_map(|seg| {
+                let end = seg.offset.checked_add(seg.filesz)?;
+                sections
+                    .headers
+                    .iter()
+                    .filter(|s| {
+                        s.sh_type == SHT_PROGBITS
+                            && s.size >= 64
+                            && s.offset >= seg.offset
+                            && s.offset.checked_add(s.size).is_some_and(|e| e <= end)
+                    })
+                    .max_by_key(|s| s.offset)
+            })
+            .collect()
+    };
+    // Each candidate is asked for (a stream keeps every header), the first
+    // whose header parses answers.
+    let mut answer = None;
+    for sec in candidates {
+        if let Some(a) = pclntab_tls(cx, rd, sec) {
+            answer = Some(a);
+            break;
+        }
+    }
+    answer
+}
+
+/// [`links_tls`] for one section that may hold a pclntab: `None` when its
+/// header is not one or its file table could not be read.
+fn pclntab_tls(cx: &mut Cx<'_>, rd: Rd, sec: &Shdr) -> Option<bool> {
     let hdr = cx.read(sec.offset, 8 + 8 * 8)?;
     let magic = rd.u32(hdr, 0)?;
     let ptr = usize::from(*hdr.get(7)?);
@@ -378,6 +426,16 @@ mod tests {
             let e = elf(&b.bytes());
             assert_eq!(e.go.and_then(|g| g.tls), want, "{files:?}");
         }
+        // A PIE's pclntab is named `.data.rel.ro.gopclntab`.
+        let mut b = Elf::new(true, false, EM_X86_64);
+        b.go = Some(go_blob(MODINFO));
+        b.go_section = true;
+        b.sections = vec![(
+            ".data.rel.ro.gopclntab",
+            SHT_PROGBITS,
+            pclntab(b"crypto/tls/conn.go\0", 0),
+        )];
+        assert_eq!(elf(&b.bytes()).go.and_then(|g| g.tls), Some(true));
         // A wrong magic is no answer.
         let mut t = pclntab(b"crypto/tls/conn.go\0", 0);
         t[0] = 0xfb;
