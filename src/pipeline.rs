@@ -397,6 +397,7 @@ fn fill(report: &mut ImageReport, j: judge::Judgement, opts: &ScanOptions) {
     report.entrypoint = j.entrypoint;
     report.real_platform = j.real_platform;
     report.runs_on = j.runs_on;
+    report.runs_on_host = j.runs_on_host;
     report.platforms = j.platforms;
     report.binaries = j.binaries;
 }

@@ -327,6 +327,17 @@ pub struct GoInfo {
     pub goarch: Option<String>,
     pub goarm: Option<String>,
     pub goamd64: Option<String>,
+    /// `GOARM64` (`v8.0`…`v9.5`, maybe with `,lse`/`,crypto`; Go 1.23+).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub goarm64: Option<String>,
+    /// Whether the program links code of `crypto/tls` (a source file of it
+    /// in the pclntab's file table); `None` when that table was not read.
+    #[serde(skip)]
+    pub tls: Option<bool>,
+    /// The module graph has `golang.org/x/crypto/x509roots/fallback`
+    /// (CA roots built into the program).
+    #[serde(skip)]
+    pub fallback_roots: bool,
 }
 
 /// One architecture slice of a Mach-O file (a thin file has one).

@@ -98,6 +98,20 @@ pub fn needed_isa_level(ident: &Ident) -> Option<u8> {
     }
 }
 
+/// The Arm architecture level arm64 code needs, when it says (Go's
+/// `GOARM64` above the v8.0 baseline; C toolchains leave no such marker).
+pub fn needed_arm_level(ident: &Ident) -> Option<(u8, u8)> {
+    match ident {
+        Ident::Elf(e) if e.arch == Arch::Arm64 => {
+            e.go.as_ref()
+                .and_then(|g| g.goarm64.as_deref())
+                .and_then(crate::hosts::parse_arm_level)
+                .filter(|&l| l > (8, 0))
+        }
+        _ => None,
+    }
+}
+
 pub fn severity(runs: bool) -> Severity {
     if runs {
         Severity::Error
@@ -695,6 +709,132 @@ pub fn missing_versions(cx: &LoadCx<'_>, path: &str, elf: &ElfInfo) -> VersionCh
     }
     out.unread = unread.into_iter().collect();
     out
+}
+
+/// The symbol-version check of files that do not run, one file at a time:
+/// each file's own needs against the library the loader would find for it
+/// (its libraries are native files checked in their own right). Search
+/// lists are shared by the files that would get the same one, and each
+/// library is looked up once per list, so the cost grows with the files,
+/// not with their product.
+pub struct VersionLookups<'a> {
+    fs: &'a MergedFs,
+    cx: LoadCx<'a>,
+    /// `/etc/ld.so.conf`'s directories, read once for every list.
+    conf: Vec<String>,
+    lists: BTreeMap<String, usize>,
+    dirs: Vec<Vec<String>>,
+    libs: BTreeMap<(usize, String), Option<(String, &'a ElfInfo)>>,
+}
+
+impl<'a> VersionLookups<'a> {
+    pub fn new(cx: LoadCx<'a>) -> VersionLookups<'a> {
+        // The caps' notes are the missing-library check's to give; a search
+        // list cut here only leaves a library unfound, and an unfound
+        // library's versions are not checked.
+        let conf = ld_so_conf_dirs(cx.fs, cx.lim, &mut Vec::new());
+        VersionLookups {
+            fs: cx.fs,
+            cx,
+            conf,
+            lists: BTreeMap::new(),
+            dirs: Vec::new(),
+            libs: BTreeMap::new(),
+        }
+    }
+
+    /// The versions `elf` (at `path`) needs that the libraries it names do
+    /// not define; `unread` names those libraries whose tables were not read.
+    pub fn check(&mut self, path: &str, elf: &ElfInfo) -> VersionCheck {
+        let mut out = VersionCheck {
+            missing: Vec::new(),
+            unread: Vec::new(),
+        };
+        if elf.version_needs.is_empty() {
+            return out;
+        }
+        let list = self.list_for(path, elf);
+        for need in &elf.version_needs {
+            let Some((lib_path, lib)) = self.lookup(list, &need.file, elf) else {
+                continue;
+            };
+            if lib.versions_unread {
+                out.unread.push(lib_path);
+                continue;
+            }
+            if lib.version_defs.is_empty() {
+                continue;
+            }
+            for v in need
+                .versions
+                .iter()
+                .filter(|v| !lib.version_defs.contains(v))
+            {
+                out.missing.push(MissingVersion {
+                    needed_by: path.to_string(),
+                    version: v.clone(),
+                    lib_name: need.file.clone(),
+                    lib_path: lib_path.clone(),
+                    newest: newest_like(&lib.version_defs, v),
+                });
+            }
+        }
+        out
+    }
+
+    /// The index of the search list the loader would use for `elf`.
+    fn list_for(&mut self, path: &str, elf: &ElfInfo) -> usize {
+        let origin = [&elf.rpath, &elf.runpath]
+            .iter()
+            .any(|r| r.as_deref().is_some_and(|r| r.contains("ORIGIN")));
+        let key = format!(
+            "{:?}|{:?}|{}|{:?}|{}|{:?}",
+            elf.rpath,
+            elf.runpath,
+            if origin { paths::parent(path) } else { "" },
+            elf.arch,
+            elf.class,
+            elf.interpreter.as_deref().map(libc_of_loader)
+        );
+        if let Some(&i) = self.lists.get(&key) {
+            return i;
+        }
+        let mut cut = false;
+        let dirs = search_dirs(elf, path, &self.cx, &self.conf, &mut cut);
+        self.dirs.push(dirs);
+        let i = self.dirs.len() - 1;
+        self.lists.insert(key, i);
+        i
+    }
+
+    /// The library the loader finds for `name` on list `list` (the loader
+    /// itself for its own file name), of `elf`'s architecture and class.
+    fn lookup(&mut self, list: usize, name: &str, elf: &ElfInfo) -> Option<(String, &'a ElfInfo)> {
+        if let Some(i) = elf.interpreter.as_deref() {
+            if paths::file_name(i) == name {
+                if let Some(found) = elf_at(self.fs, i) {
+                    return Some(found);
+                }
+            }
+        }
+        let key = (list, name.to_string());
+        if let Some(hit) = self.libs.get(&key) {
+            return hit.clone();
+        }
+        let candidates: Vec<String> = if name.contains('/') {
+            vec![paths::join_normalised("/", name)]
+        } else {
+            self.dirs
+                .get(list)
+                .map(|d| d.iter().map(|d| paths::join_normalised(d, name)).collect())
+                .unwrap_or_default()
+        };
+        let found = candidates.iter().find_map(|c| {
+            elf_at(self.fs, c).filter(|(_, lib)| lib.arch == elf.arch && lib.class == elf.class)
+        });
+        self.libs.insert(key, found.clone());
+        found
+    }
 }
 
 /// A version name split into its family and numbers: `GLIBC_2.34` is

@@ -8,6 +8,7 @@
 
 pub mod diagnose;
 pub mod entrypoint;
+pub mod host;
 pub(crate) mod rules;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -67,6 +68,8 @@ pub struct Judgement {
     pub entrypoint: Option<EntrypointReport>,
     pub real_platform: Option<Platform>,
     pub runs_on: Vec<Platform>,
+    /// With `--host` (or `--page-size`, `--kernel`): the host's checks.
+    pub runs_on_host: Option<host::HostVerdict>,
     pub platforms: BTreeMap<String, usize>,
     pub binaries: Vec<BinaryReport>,
     pub findings: Vec<Finding>,
@@ -141,12 +144,38 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
         findings.extend(rules::loader::kernel_too_old(s, r));
         findings.extend(rules::loader::no_ca_certificates(s, r));
     }
+    // A single program has no filesystem to load from: only the checks of
+    // its own bytes against the target and the host (CPU level, page size,
+    // kernel).
+    if let (Some(name), Some(n)) = (s.program, natives.first()) {
+        let r = Runs {
+            path: name,
+            at: n.at,
+            ident: n.ident,
+        };
+        let own = rules::platform::isa_level(s, r.path, r.ident, true)
+            .into_iter()
+            .chain(rules::loader::page_size(s, &r))
+            .chain(rules::loader::kernel_too_old(s, &r));
+        // No layers: the program is the input.
+        findings.extend(own.map(|mut f| {
+            f.layer = None;
+            f.layer_digest = None;
+            f.created_by = None;
+            f
+        }));
+    }
     let workdir = s
         .working_dir
         .filter(|w| !w.is_empty())
         .map(|w| paths::join_normalised("/", w));
     findings.extend(rules::users::check(s, &command.runs, workdir.as_deref()));
     findings.extend(rules::loader::page_size_elsewhere(
+        s,
+        &natives,
+        &command.runs,
+    ));
+    findings.extend(rules::loader::missing_versions_elsewhere(
         s,
         &natives,
         &command.runs,
@@ -184,7 +213,11 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
             .then(a.rule.cmp(&b.rule))
             .then(a.path.cmp(&b.path))
     });
+    let runs_on_host = s
+        .host
+        .map(|h| host::verdict(h, s.target, real_platform.as_ref(), &findings));
     Judgement {
+        runs_on_host,
         entrypoint: entrypoint_section(s, &command),
         runs_on: real_platform.as_ref().map(hosts_for).unwrap_or_default(),
         real_platform,

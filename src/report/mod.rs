@@ -98,6 +98,10 @@ pub struct ImageReport {
     pub real_platform: Option<Platform>,
     /// Host platforms that can run what this image runs (empty when unknown).
     pub runs_on: Vec<Platform>,
+    /// With `--host` (or `--page-size`, `--kernel`): whether the image runs
+    /// on that host and the checks that decided; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runs_on_host: Option<crate::judge::host::HostVerdict>,
     /// With `--platform`: whether this image is the one the target selects.
     pub selected_for_target: Option<bool>,
     pub entrypoint: Option<EntrypointReport>,
@@ -175,6 +179,7 @@ impl ImageReport {
             index_platform: None,
             real_platform: None,
             runs_on: Vec::new(),
+            runs_on_host: None,
             selected_for_target: None,
             entrypoint: None,
             platforms: BTreeMap::new(),

@@ -297,6 +297,7 @@ fn render_image(out: &mut String, img: &ImageReport, has_target: bool, style: St
             let _ = writeln!(out, "  target      {line}");
         }
     }
+    host_line(out, img);
     let shown: Vec<&Finding> = visible_findings(&img.findings, style.detail);
     if !shown.is_empty() {
         out.push('\n');
@@ -345,6 +346,38 @@ fn render_image(out: &mut String, img: &ImageReport, has_target: bool, style: St
 
 /// A single program given as the input: what it is, like `file` with OCI
 /// platform names, and where it runs.
+/// `host NAME — runs|does not run (failed: …; skipped: …)` with `--host`.
+fn host_line(out: &mut String, img: &ImageReport) {
+    let Some(h) = &img.runs_on_host else {
+        return;
+    };
+    let list = |result: &str| {
+        h.checks
+            .iter()
+            .filter(|c| c.result == result)
+            .map(|c| c.check)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let why: Vec<String> = [("failed", "failed"), ("skipped", "skipped")]
+        .into_iter()
+        .map(|(label, result)| (label, list(result)))
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(label, l)| format!("{label}: {l}"))
+        .collect();
+    let why = if why.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", why.join("; "))
+    };
+    let _ = writeln!(
+        out,
+        "  host        {} — {}{why}",
+        h.host.as_deref().unwrap_or("(--page-size, --kernel)"),
+        if h.runs { "runs" } else { "does not run" }
+    );
+}
+
 fn render_program(out: &mut String, img: &ImageReport, style: Style) {
     match img.binaries.first() {
         Some(b) => {
@@ -358,6 +391,7 @@ fn render_program(out: &mut String, img: &ImageReport, style: Style) {
         let hosts = img.runs_on.iter().map(plat).collect::<Vec<_>>();
         let _ = writeln!(out, "  runs on     {} hosts", hosts.join(", "));
     }
+    host_line(out, img);
     let shown = visible_findings(&img.findings, style.detail);
     if !shown.is_empty() {
         out.push('\n');
@@ -408,6 +442,9 @@ fn describe(ident: &crate::identify::Ident) -> String {
             }
             if let Some(l) = e.isa_level {
                 parts.push(format!("needs x86-64-v{l}"));
+            }
+            if let Some(v) = e.go.as_ref().and_then(|g| g.goarm64.as_deref()) {
+                parts.push(format!("GOARM64={}", escape(v)));
             }
             if e.damaged {
                 parts.push("damaged: headers point past the end".into());

@@ -416,11 +416,15 @@ fn json_of_every_fixture_validates_against_the_shipped_schema() {
     let line = validator("line-2.schema.json");
     let inputs = fixture_inputs();
     let missing = format!("{ROOT}/fixtures/does-not-exist.tar");
-    for target in [None, Some("linux/amd64"), Some("linux/arm64")] {
+    // With a host, images also carry `runs_on_host`.
+    for target in [
+        &[][..],
+        &["--platform", "linux/amd64"],
+        &["--platform", "linux/arm64"],
+        &["--host", "graviton4", "--kernel", "5.10"],
+    ] {
         let mut args: Vec<&str> = vec!["--format", "json"];
-        if let Some(t) = target {
-            args.extend(["--platform", t]);
-        }
+        args.extend(target);
         args.extend(inputs.iter().map(String::as_str));
         args.push(&missing);
         let r = run(&args);

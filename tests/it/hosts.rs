@@ -194,3 +194,134 @@ fn a_4k_file_that_does_not_run_is_a_warning() {
     assert!(r.stdout.contains("\"warning\""), "{}", r.all());
     assert!(r.stdout.contains("/usr/bin/hello"), "{}", r.all());
 }
+
+#[test]
+fn goarm64_against_the_hosts_arm_level() {
+    // Go 1.23, GOARM64=v8.4: more than Graviton2's Armv8.2-A.
+    snapshot(
+        "host_graviton2_goarm64_v8_4",
+        &["fixtures/go-arm64-v8.4.tar", "--host", "graviton2"],
+        1,
+    );
+    let r = run(&[
+        "fixtures/go-arm64-v8.4.tar",
+        "--host",
+        "rpi4",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(r.rules(), vec!["isa-level".to_string()], "{}", r.all());
+    // Armv8.4-A (Graviton3) and Armv9.0-A (Graviton4, which includes v8.5) run it.
+    for host in ["graviton3", "graviton4"] {
+        let r = run(&[
+            "fixtures/go-arm64-v8.4.tar",
+            "--host",
+            host,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(r.code, 0, "{host}: {}", r.all());
+        assert!(r.rules().is_empty(), "{host}: {}", r.all());
+    }
+    // An unknown level is a note, never a pass or a fail.
+    let r = run(&["fixtures/go-arm64-v8.4.tar", "--host", "apple-silicon"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout
+            .contains("architecture level of host apple-silicon is unknown"),
+        "{}",
+        r.all()
+    );
+    // Without a host, the label alone says nothing of Arm levels.
+    let r = run(&["fixtures/go-arm64-v8.4.tar", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.rules().is_empty(), "{}", r.all());
+}
+
+#[test]
+fn runs_on_host_names_the_check_that_decided() {
+    // GOAMD64=v3 on an x86-64-v2 host: the cpu-level check fails with isa-level.
+    let r = run(&[
+        "fixtures/isa-level-v3.tar",
+        "--host",
+        "x86-64-v2",
+        "--format",
+        "json",
+    ]);
+    let img = &r.json()["inputs"][0]["images"][0];
+    let h = &img["runs_on_host"];
+    assert_eq!(h["host"], "x86-64-v2", "{}", r.all());
+    assert_eq!(h["runs"], false, "{}", r.all());
+    let checks = h["checks"].as_array().unwrap();
+    let cpu = checks.iter().find(|c| c["check"] == "cpu-level").unwrap();
+    assert_eq!(cpu["result"], "failed");
+    assert_eq!(cpu["rules"][0], "isa-level");
+    assert_eq!(cpu["fact"], "x86-64-v2");
+    // On x86-64-v3 every check passes or is skipped, and the image runs.
+    let r = run(&[
+        "fixtures/isa-level-v3.tar",
+        "--host",
+        "x86-64-v3",
+        "--format",
+        "json",
+    ]);
+    let h = &r.json()["inputs"][0]["images"][0]["runs_on_host"];
+    assert_eq!(h["runs"], true, "{}", r.all());
+    // Without host options the field is absent.
+    let r = run(&["fixtures/isa-level-v3.tar", "--format", "json"]);
+    assert!(r.json()["inputs"][0]["images"][0]
+        .get("runs_on_host")
+        .is_none());
+}
+
+/// `/app/hello` of a docker-archive fixture, written alone to a scratch file.
+fn program_of(fixture: &str, name: &str) -> std::path::PathBuf {
+    use std::io::Read;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let outer = std::fs::File::open(root.join(fixture)).unwrap();
+    let mut outer = tar::Archive::new(outer);
+    for e in outer.entries().unwrap() {
+        let mut e = e.unwrap();
+        // skopeo's docker-archive: the layer is `<digest>.tar`, `<id>/layer.tar` a link to it.
+        if !e.header().entry_type().is_file()
+            || !e.path().unwrap().to_string_lossy().ends_with(".tar")
+        {
+            continue;
+        }
+        let mut layer = Vec::new();
+        e.read_to_end(&mut layer).unwrap();
+        for f in tar::Archive::new(layer.as_slice()).entries().unwrap() {
+            let mut f = f.unwrap();
+            if f.path().unwrap().to_string_lossy() == "app/hello" {
+                let dir = std::env::temp_dir()
+                    .join(format!("archscan-hosts-{}-{name}", std::process::id()));
+                std::fs::create_dir_all(&dir).unwrap();
+                let out = dir.join(name);
+                let mut bytes = Vec::new();
+                f.read_to_end(&mut bytes).unwrap();
+                std::fs::write(&out, bytes).unwrap();
+                return out;
+            }
+        }
+    }
+    panic!("no app/hello in {fixture}");
+}
+
+#[test]
+fn a_single_program_is_checked_against_the_host() {
+    // A single program used to get no isa-level at all: nothing ran.
+    let p = program_of("fixtures/go-arm64-v8.4.tar", "hello-arm64-v8.4");
+    let p = p.to_string_lossy();
+    let r = run(&[&p, "--host", "graviton2", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(r.rules(), vec!["isa-level".to_string()], "{}", r.all());
+    let r = run(&[&p, "--host", "graviton3", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.rules().is_empty(), "{}", r.all());
+    let p = program_of("fixtures/isa-level-v3.tar", "hello-v3");
+    let p = p.to_string_lossy();
+    let r = run(&[&p, "--host", "x86-64-v2", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(r.rules(), vec!["isa-level".to_string()], "{}", r.all());
+}

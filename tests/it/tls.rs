@@ -1,6 +1,7 @@
 //! `no-ca-certificates` (issue 12) on real Debian bytes: bookworm's `openssl`
 //! (links libssl.so.3) without a CA bundle, and its twin with Debian's
-//! `ca-certificates` bundle.
+//! `ca-certificates` bundle; a static Go TLS client (Go 1.23, imports
+//! `crypto/tls`) alone in a scratch-like image, and its twin with the bundle.
 
 use crate::support::snapshot::{run, settings, whole};
 
@@ -24,4 +25,38 @@ fn with_the_bundle_it_is_silent() {
     let r = run(&["fixtures/ca-certificates-ok.tar", "--format", "json"]);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(r.rules().is_empty(), "{}", r.all());
+}
+
+#[test]
+fn go_tls_client_without_ca_bundle_warns() {
+    crate::support::snapshot::text_and_json("go_tls_no_ca", &["fixtures/go-tls-no-ca.tar"], 0);
+    // The same verdict when the layer streams (the pclntab's file table is
+    // kept while the bytes pass): from stdin.
+    let bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/go-tls-no-ca.tar"),
+    )
+    .unwrap();
+    let r = crate::support::run::archscan(["-", "--format", "json"])
+        .stdin(&bytes)
+        .run();
+    assert_eq!(
+        r.rules(),
+        vec!["no-ca-certificates".to_string()],
+        "{}",
+        r.all()
+    );
+}
+
+#[test]
+fn go_tls_client_with_the_bundle_is_silent() {
+    let r = run(&["fixtures/go-tls-ca-ok.tar", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(r.rules().is_empty(), "{}", r.all());
+    // A Go program that does not link crypto/tls says nothing without a bundle.
+    let r = run(&["fixtures/go-arm64-in-amd64.tar", "--format", "json"]);
+    assert!(
+        !r.rules().contains(&"no-ca-certificates".to_string()),
+        "{}",
+        r.all()
+    );
 }

@@ -5,9 +5,9 @@
 //! build settings imply for the OS, the x86-64 ISA level and the ARM variant.
 
 use goblin::elf::program_header::{PF_W, PF_X};
-use goblin::elf::section_header::SHT_NOBITS;
+use goblin::elf::section_header::{SHT_NOBITS, SHT_PROGBITS};
 
-use super::header::{vaddr_to_offset, Phdr, Sections};
+use super::header::{vaddr_to_offset, Phdr, Sections, Shdr};
 use super::reader::{cap, lossy, Cx, Rd};
 use super::MAX_STR;
 use crate::identify::{Endian, GoInfo};
@@ -24,7 +24,7 @@ type Strings = (Option<Vec<u8>>, Option<Vec<u8>>);
 /// Go build info, searched for in `.go.buildinfo` when section names are
 /// known, else (names unknown) in the first writable data segment.
 pub(super) fn find(cx: &mut Cx<'_>, loads: &[Phdr], sections: &Sections<'_>) -> Option<GoInfo> {
-    let (off, size) = if sections.names_known() {
+    let ranges: Vec<(u64, u64)> = if sections.names_known() {
         sections
             .headers
             .iter()
@@ -32,14 +32,141 @@ pub(super) fn find(cx: &mut Cx<'_>, loads: &[Phdr], sections: &Sections<'_>) -> 
                 sections.name_of(s) == Some(b".go.buildinfo".as_slice()) && s.sh_type != SHT_NOBITS
             })
             .map(|s| (s.offset, s.size))
+            .into_iter()
+            .collect()
     } else {
+        // The first two writable segments: a PIE's first is its RELRO
+        // segment, and `.go.buildinfo` opens the second.
         loads
             .iter()
-            .find(|p| p.flags & (PF_W | PF_X) == PF_W)
+            .filter(|p| p.flags & (PF_W | PF_X) == PF_W)
+            .take(2)
             .map(|p| (p.offset, p.filesz))
-    }?;
-    let d = cx.read(off, cap(size, GO_SCAN))?;
-    go_buildinfo(cx, loads, off, d)
+            .collect()
+    };
+    // Each range is asked for (a stream keeps both), the first with the
+    // magic answers.
+    let mut found = None;
+    for (off, size) in ranges {
+        let Some(d) = cx.read(off, cap(size, GO_SCAN)) else {
+            continue;
+        };
+        if found.is_none() {
+            found = go_buildinfo(cx, loads, off, d);
+        }
+    }
+    found
+}
+
+/// Most bytes of the pclntab's file table read for [`links_tls`]: Go 1.23's
+/// static TLS client has 12 KiB of file names; a large program's table
+/// past this budget is read in part (a find still counts, a miss does not).
+const GO_FILETAB: usize = 256 * 1024;
+
+/// Whether the Go program links code of `crypto/tls`: a file of that
+/// package in the file table of its pclntab (Go 1.16+ layouts, magics
+/// 0xfffffffa, 0xfffffff0, 0xfffffff1). The table is found by the section
+/// name `.gopclntab`, or, while section names are unknown (a stream, where
+/// `.shstrtab` comes last), as the last PROGBITS section of the read-only
+/// data segment, where Go's linker puts it, checked by its magic. `None`
+/// when the table could not be found or read whole enough to say no.
+pub(super) fn links_tls(
+    cx: &mut Cx<'_>,
+    rd: Rd,
+    loads: &[Phdr],
+    sections: &Sections<'_>,
+) -> Option<bool> {
+    let candidates: Vec<&Shdr> = if sections.names_known() {
+        sections
+            .headers
+            .iter()
+            .filter(|s| {
+                matches!(
+                    sections.name_of(s),
+                    Some(b".gopclntab" | b".data.rel.ro.gopclntab")
+                ) && s.sh_type != SHT_NOBITS
+            })
+            .take(1)
+            .collect()
+    } else {
+        // The last PROGBITS section of the read-only segment (Go's own
+        // layout) and of the first writable one (PIE: `.data.rel.ro`).
+        let ro = loads.iter().find(|p| p.flags & (PF_W | PF_X) == 0);
+        let rw = loads.iter().find(|p| p.flags & (PF_W | PF_X) == PF_W);
+        [ro, rw]
+            .into_iter()
+            .flatten()
+            .filter_map(|seg| {
+                let end = seg.offset.checked_add(seg.filesz)?;
+                sections
+                    .headers
+                    .iter()
+                    .filter(|s| {
+                        s.sh_type == SHT_PROGBITS
+                            && s.size >= 64
+                            && s.offset >= seg.offset
+                            && s.offset.checked_add(s.size).is_some_and(|e| e <= end)
+                    })
+                    .max_by_key(|s| s.offset)
+            })
+            .collect()
+    };
+    // Each candidate is asked for (a stream keeps every header), the first
+    // whose header parses answers.
+    let mut answer = None;
+    for sec in candidates {
+        if let Some(a) = pclntab_tls(cx, rd, sec) {
+            answer = Some(a);
+            break;
+        }
+    }
+    answer
+}
+
+/// [`links_tls`] for one section that may hold a pclntab: `None` when its
+/// header is not one or its file table could not be read.
+fn pclntab_tls(cx: &mut Cx<'_>, rd: Rd, sec: &Shdr) -> Option<bool> {
+    let hdr = cx.read(sec.offset, 8 + 8 * 8)?;
+    let magic = rd.u32(hdr, 0)?;
+    let ptr = usize::from(*hdr.get(7)?);
+    if hdr.get(4..6) != Some([0, 0].as_slice())
+        || !matches!(hdr.get(6), Some(1 | 2 | 4))
+        || (ptr != 4 && ptr != 8)
+    {
+        return None;
+    }
+    // nfunc, nfiles, [textStart,] funcnameOffset, cuOffset, filetabOffset,
+    // pctabOffset, pclnOffset.
+    let filetab_word = match magic {
+        0xffff_fff0 | 0xffff_fff1 => 5,
+        0xffff_fffa => 4,
+        _ => return None,
+    };
+    let prd = Rd {
+        endian: rd.endian,
+        is64: ptr == 8,
+    };
+    let word = |i: usize| prd.word(hdr, 8 + i * ptr);
+    let (start, end) = (word(filetab_word)?, word(filetab_word + 1)?);
+    if start >= end || end > sec.size {
+        return None;
+    }
+    let len = end - start;
+    let table = cx.read(sec.offset.checked_add(start)?, cap(len, GO_FILETAB))?;
+    let found = table
+        .split(|&b| b == 0)
+        .any(|name| name.starts_with(b"crypto/tls/") || contains(name, b"/src/crypto/tls/"));
+    if found {
+        Some(true)
+    } else if (table.len() as u64) < len {
+        None
+    } else {
+        Some(false)
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The x86-64 ISA level `GOAMD64` (`v2`…`v4`) asks for.
@@ -204,6 +331,9 @@ fn parse_modinfo(m: &[u8], go: &mut GoInfo) {
                 go.module_path = Some(p.to_string());
             }
             (Some("mod"), Some(p)) if mod_path.is_none() => mod_path = Some(p.to_string()),
+            (Some("dep"), Some("golang.org/x/crypto/x509roots/fallback")) => {
+                go.fallback_roots = true;
+            }
             (Some("build"), Some(kv)) => {
                 let Some((k, v)) = kv.split_once('=') else {
                     continue;
@@ -213,6 +343,7 @@ fn parse_modinfo(m: &[u8], go: &mut GoInfo) {
                     "GOARCH" => &mut go.goarch,
                     "GOARM" => &mut go.goarm,
                     "GOAMD64" => &mut go.goamd64,
+                    "GOARM64" => &mut go.goarm64,
                     _ => continue,
                 };
                 *slot = Some(v.to_string());
@@ -263,6 +394,56 @@ mod tests {
         b.go = Some(go_blob(MODINFO));
         b.sections = vec![(".comment", SHT_PROGBITS, b"GCC\0".to_vec())];
         assert_eq!(elf(&b.bytes()).go, None);
+    }
+
+    /// A Go 1.20+ pclntab whose file table is `files`, its filetab end
+    /// word moved by `stretch` (past the section: damaged).
+    fn pclntab(files: &[u8], stretch: u64) -> Vec<u8> {
+        let mut t = vec![0xf1, 0xff, 0xff, 0xff, 0, 0, 1, 8];
+        let at = 8 + 8 * 8u64;
+        let end = at + files.len() as u64 + stretch;
+        for w in [0, 2, 0, at, at, at, end, end] {
+            t.extend_from_slice(&w.to_le_bytes());
+        }
+        t.extend_from_slice(files);
+        t
+    }
+
+    #[test]
+    fn crypto_tls_in_the_pclntab_file_table() {
+        let cases: [(&[u8], u64, Option<bool>); 4] = [
+            (b"crypto/tls/conn.go\0main.go\0", 0, Some(true)),
+            (b"/usr/lib/go/src/crypto/tls/conn.go\0", 0, Some(true)),
+            (b"main.go\0crypto/x509/x509.go\0", 0, Some(false)),
+            (b"main.go\0", 4096, None),
+        ];
+        for (files, stretch, want) in cases {
+            let mut b = Elf::new(true, false, EM_X86_64);
+            b.e_type = ET_EXEC;
+            b.go = Some(go_blob(MODINFO));
+            b.go_section = true;
+            b.sections = vec![(".gopclntab", SHT_PROGBITS, pclntab(files, stretch))];
+            let e = elf(&b.bytes());
+            assert_eq!(e.go.and_then(|g| g.tls), want, "{files:?}");
+        }
+        // A PIE's pclntab is named `.data.rel.ro.gopclntab`.
+        let mut b = Elf::new(true, false, EM_X86_64);
+        b.go = Some(go_blob(MODINFO));
+        b.go_section = true;
+        b.sections = vec![(
+            ".data.rel.ro.gopclntab",
+            SHT_PROGBITS,
+            pclntab(b"crypto/tls/conn.go\0", 0),
+        )];
+        assert_eq!(elf(&b.bytes()).go.and_then(|g| g.tls), Some(true));
+        // A wrong magic is no answer.
+        let mut t = pclntab(b"crypto/tls/conn.go\0", 0);
+        t[0] = 0xfb;
+        let mut b = Elf::new(true, false, EM_X86_64);
+        b.go = Some(go_blob(MODINFO));
+        b.go_section = true;
+        b.sections = vec![(".gopclntab", SHT_PROGBITS, t)];
+        assert_eq!(elf(&b.bytes()).go.and_then(|g| g.tls), None);
     }
 
     #[test]

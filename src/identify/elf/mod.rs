@@ -89,6 +89,12 @@ pub fn parse(b: &dyn FileBytes, limits: &IdentLimits) -> Option<ElfInfo> {
         info.arm_variant = arm::variant_from_attributes(&mut cx, rd, &sections);
     }
     info.go = go::find(&mut cx, &loads, &sections);
+    // Asked for even before the build info is found: in a stream the
+    // pclntab passes before the data segment that holds the build info.
+    let tls = go::links_tls(&mut cx, rd, &loads, &sections);
+    if let Some(g) = info.go.as_mut() {
+        g.tls = tls;
+    }
 
     conclude(&mut info, notes);
     info.damaged = cx.damaged;

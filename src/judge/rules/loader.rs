@@ -86,16 +86,7 @@ pub fn page_size_elsewhere(
 ) -> Option<Finding> {
     let page = s.host?.page_size?;
     let target = s.target?;
-    let mut covered = std::collections::BTreeSet::new();
-    for r in runs {
-        if let Ident::Elf(e) = r.ident {
-            covered.extend(
-                diagnose::loaded_objects(&load_cx(s), r.path, e)
-                    .into_iter()
-                    .map(|(p, _)| p),
-            );
-        }
-    }
+    let covered = covered_by(s, runs);
     let misfits: Vec<&super::super::Native<'_>> = natives
         .iter()
         .filter(|n| !covered.contains(n.path) && diagnose::noise_category(n.path).is_none())
@@ -167,17 +158,51 @@ pub fn kernel_too_old(s: &Subject<'_>, r: &Runs<'_>) -> Vec<Finding> {
         .collect()
 }
 
+/// The usual CA-bundle paths, as the `no-ca-certificates` message names them.
+const CA_PATHS: &str = "none of /etc/ssl/certs/ca-certificates.crt, /etc/pki/tls/certs/ca-bundle.crt, /etc/ssl/cert.pem…, no SSL_CERT_FILE or SSL_CERT_DIR";
+
 /// `no-ca-certificates`: what runs links a TLS library (itself or through a
-/// library it loads) and the image has no CA bundle nor `SSL_CERT_FILE`.
+/// library it loads), or is a Go program that links `crypto/tls`, and the
+/// image has no CA bundle nor `SSL_CERT_FILE`/`SSL_CERT_DIR`. For a Go
+/// program whose pclntab was not read, a note says the check was skipped.
 pub fn no_ca_certificates(s: &Subject<'_>, r: &Runs<'_>) -> Option<Finding> {
     let Ident::Elf(elf) = r.ident else {
         return None;
     };
-    if elf.is_static()
-        || s.env
-            .iter()
-            .any(|e| e.starts_with("SSL_CERT_FILE=") || e.starts_with("SSL_CERT_DIR="))
+    if s.env
+        .iter()
+        .any(|e| e.starts_with("SSL_CERT_FILE=") || e.starts_with("SSL_CERT_DIR="))
     {
+        return None;
+    }
+    if let Some(go) = elf.go.as_ref().filter(|g| !g.fallback_roots) {
+        match go.tls {
+            Some(true) if !diagnose::has_ca_bundle(s.fs) => {
+                return Some(with_layer(
+                    s,
+                    Finding::new(
+                        Rule::NoCaCertificates,
+                        Severity::Warning,
+                        format!(
+                            "{} is a Go program that links crypto/tls (its pclntab lists crypto/tls source files), but the image has no CA bundle ({CA_PATHS}): its TLS connections fail with `x509: certificate signed by unknown authority`",
+                            r.path
+                        ),
+                    )
+                    .path(r.path)
+                    .hint("copy /etc/ssl/certs/ca-certificates.crt from the build stage (`COPY --from=build /etc/ssl/certs/ca-certificates.crt /etc/ssl/certs/`), use a base image that ships CA certificates, or embed roots with golang.org/x/crypto/x509roots/fallback"),
+                    Some(r.at),
+                ));
+            }
+            None if !diagnose::has_ca_bundle(s.fs) => {
+                return Some(Finding::note(format!(
+                    "{} is a Go program and the image has no CA bundle, but whether it links crypto/tls was not read (no pclntab file table within the bytes kept): the no-ca-certificates check is skipped for it",
+                    r.path
+                )));
+            }
+            _ => {}
+        }
+    }
+    if elf.is_static() {
         return None;
     }
     let objects = diagnose::loaded_objects(&load_cx(s), r.path, elf);
@@ -198,7 +223,7 @@ pub fn no_ca_certificates(s: &Subject<'_>, r: &Runs<'_>) -> Option<Finding> {
             Rule::NoCaCertificates,
             Severity::Warning,
             format!(
-                "{} links {lib}{via}, a TLS library, but the image has no CA bundle (none of /etc/ssl/certs/ca-certificates.crt, /etc/pki/tls/certs/ca-bundle.crt, /etc/ssl/cert.pem…, no SSL_CERT_FILE): its TLS connections fail with `certificate verify failed`",
+                "{} links {lib}{via}, a TLS library, but the image has no CA bundle ({CA_PATHS}): its TLS connections fail with `certificate verify failed`",
                 r.path
             ),
         )
@@ -249,6 +274,129 @@ fn missing_versions(s: &Subject<'_>, path: &str, elf: &ElfInfo) -> Vec<Finding> 
         )));
     }
     out
+}
+
+/// Most (library, version) groups listed by [`missing_versions_elsewhere`];
+/// the rest are counted in a note.
+const MAX_VERSION_GROUPS: usize = 20;
+
+/// `missing-symbol-version` for the dynamic ELF files that neither run nor
+/// are loaded by what runs (warnings): each file's own needs against the
+/// library the loader would find for it, one warning per (library, version)
+/// naming the first file and how many more need it; at most
+/// [`MAX_VERSION_GROUPS`] warnings, then a note; a note counting the files
+/// whose tables were not read (a cap), so that a skipped check never reads
+/// as a pass.
+pub fn missing_versions_elsewhere(
+    s: &Subject<'_>,
+    natives: &[super::super::Native<'_>],
+    runs: &[Runs<'_>],
+) -> Vec<Finding> {
+    struct Group {
+        count: usize,
+        example: String,
+        at: crate::layers::merge::FileRef,
+        newest: Option<String>,
+    }
+    let covered = covered_by(s, runs);
+    let mut lookups = diagnose::VersionLookups::new(load_cx(s));
+    let mut groups: std::collections::BTreeMap<(String, String, String), Group> =
+        std::collections::BTreeMap::new();
+    let mut unread = BTreeSet::new();
+    for n in natives {
+        let Ident::Elf(elf) = n.ident else {
+            continue;
+        };
+        if covered.contains(n.path)
+            || diagnose::noise_category(n.path).is_some()
+            || s.ignore.iter().any(|g| g.is_match(n.path))
+        {
+            continue;
+        }
+        if elf.versions_unread {
+            unread.insert(n.path.to_string());
+            continue;
+        }
+        let check = lookups.check(n.path, elf);
+        unread.extend(check.unread);
+        for m in check.missing {
+            groups
+                .entry((m.lib_name, m.version, m.lib_path))
+                .or_insert(Group {
+                    count: 0,
+                    example: n.path.to_string(),
+                    at: n.at,
+                    newest: m.newest,
+                })
+                .count += 1;
+        }
+    }
+    let total = groups.len();
+    let mut out: Vec<Finding> = groups
+        .into_iter()
+        .take(MAX_VERSION_GROUPS)
+        .map(|((lib_name, version, lib_path), g)| {
+            let more = if g.count > 1 {
+                format!(" (and {} more files that do not run)", g.count - 1)
+            } else {
+                String::new()
+            };
+            let newest = match &g.newest {
+                Some(n) => format!("the newest it defines is {n}"),
+                None => "it defines no version of that family".to_string(),
+            };
+            with_layer(
+                s,
+                Finding::new(
+                    Rule::MissingSymbolVersion,
+                    Severity::Warning,
+                    format!(
+                        "{}{more} needs symbol version {version} of {lib_name}, but the image's {lib_name} ({lib_path}) does not define it ({newest}): it fails with `version '{version}' not found` if it is ever run or loaded",
+                        g.example
+                    ),
+                )
+                .path(g.example.as_str())
+                .hint(format!(
+                    "rebuild it on the base image's release (or for an older {lib_name}), use a base image whose {lib_name} defines {version}, or remove it if unused"
+                )),
+                Some(g.at),
+            )
+        })
+        .collect();
+    if total > MAX_VERSION_GROUPS {
+        out.push(Finding::note(format!(
+            "missing-symbol-version: {} more (library, version) pairs missing for files that do not run, not listed",
+            total - MAX_VERSION_GROUPS
+        )));
+    }
+    if !unread.is_empty() {
+        let first = unread.iter().next().cloned().unwrap_or_default();
+        let more = if unread.len() > 1 {
+            format!(" and {} more", unread.len() - 1)
+        } else {
+            String::new()
+        };
+        out.push(Finding::note(format!(
+            "symbol versions not checked for {first}{more} (files that do not run, or libraries they need): the version tables lie outside the bytes kept per file (the `versions` budget) or could not be read"
+        )));
+    }
+    out
+}
+
+/// The objects that what runs loads (itself included).
+fn covered_by(s: &Subject<'_>, runs: &[Runs<'_>]) -> BTreeSet<String> {
+    let mut covered = BTreeSet::new();
+    for r in runs {
+        if let Ident::Elf(e) = r.ident {
+            covered.insert(r.path.to_string());
+            covered.extend(
+                diagnose::loaded_objects(&load_cx(s), r.path, e)
+                    .into_iter()
+                    .map(|(p, _)| p),
+            );
+        }
+    }
+    covered
 }
 
 /// `missing-loader` or `libc-mismatch` for what runs.

@@ -213,8 +213,12 @@ pub fn target_mismatch(target: &Platform, real: &Platform, path: Option<&str>) -
 }
 
 /// `isa-level`: x86-64 code needing a higher level than the target (if
-/// given) or the label.
+/// given) or the label; arm64 code (Go's `GOARM64`) needing a higher Arm
+/// architecture level than the host's CPU (`--host`).
 pub fn isa_level(s: &Subject<'_>, path: &str, ident: &Ident, runs: bool) -> Option<Finding> {
+    if let Some(need) = diagnose::needed_arm_level(ident) {
+        return arm_level(s, path, need, runs);
+    }
     let need = diagnose::needed_isa_level(ident)?;
     let host = s.target.or(s.declared)?;
     let (level, explicit) = diagnose::host_isa_level(host)?;
@@ -244,6 +248,42 @@ pub fn isa_level(s: &Subject<'_>, path: &str, ident: &Ident, runs: bool) -> Opti
         .path(path)
         .hint(format!(
             "build for the hosts you deploy to (`-march=x86-64-v{level}`, GOAMD64=v{level}), or run only on x86-64-v{need} hosts and say so with `--platform linux/amd64/v{need}`"
+        )),
+    )
+}
+
+/// `isa-level` for arm64: the Arm architecture level the code needs against
+/// the host's (`--host`), when the host's is known; a note when it is not.
+fn arm_level(s: &Subject<'_>, path: &str, need: (u8, u8), runs: bool) -> Option<Finding> {
+    let host = s.host.filter(|h| h.name.is_some())?;
+    if s.target
+        .is_some_and(|t| t.arch != crate::platform::Arch::Arm64)
+    {
+        return None;
+    }
+    let (na, nb) = need;
+    let Some(have) = host.arm_level else {
+        return Some(Finding::note(format!(
+            "{path} needs Armv{na}.{nb}-A (GOARM64); the architecture level of {} is unknown, so the isa-level check is skipped",
+            host.label()
+        )));
+    };
+    if crate::hosts::arm_level_covers(have, need) {
+        return None;
+    }
+    let (ha, hb) = have;
+    Some(
+        Finding::new(
+            Rule::IsaLevel,
+            diagnose::severity(runs),
+            format!(
+                "{path} needs Armv{na}.{nb}-A (GOARM64=v{na}.{nb}), more than the Armv{ha}.{hb}-A of {}: it dies with `illegal instruction` (SIGILL) when it reaches an instruction the CPU lacks",
+                host.label()
+            ),
+        )
+        .path(path)
+        .hint(format!(
+            "build with GOARM64=v{ha}.{hb} (or lower) for this host, or deploy to hosts at Armv{na}.{nb}-A or newer"
         )),
     )
 }
