@@ -17,8 +17,9 @@ use crate::support::run::BIN;
 /// A `docker save` archive whose one layer holds one file of `size` zero
 /// bytes, written sparse: a few KiB on disk, `size` bytes for `--verify` to
 /// hash. The layer is the last member, so cutting the file anywhere past its
-/// first KiB cuts the layer.
-fn sparse_image(t: &Tmp, name: &str, size: u64) -> std::path::PathBuf {
+/// first KiB cuts the layer. (Also `sparse-layer-4g.tar` of
+/// `scripts/hostile-measure.sh`.)
+pub(super) fn sparse_image(into: &Path, name: &str, size: u64) -> std::path::PathBuf {
     let cfg = to_json(&config(&["/big"], 1));
     let cfg_name = format!("{}.json", sha(&cfg).hex());
     let manifest =
@@ -32,7 +33,7 @@ fn sparse_image(t: &Tmp, name: &str, size: u64) -> std::path::PathBuf {
     out.extend_from_slice(&header(b"0/layer.tar", b'0', 0o644, layer_len, b""));
     out.extend_from_slice(&header(b"big", b'0', 0o755, size, b""));
     let total = out.len() as u64 - 512 + layer_len + 1024;
-    let p = t.path().join(name);
+    let p = into.join(name);
     let mut f = File::create(&p).unwrap();
     f.write_all(&out).unwrap();
     f.set_len(total).unwrap();
@@ -128,7 +129,7 @@ const BIG: u64 = 256 << 20;
 #[test]
 fn input_cut_right_after_mapping_exits_2() {
     let t = Tmp::new("cut-early");
-    let p = sparse_image(&t, "early.tar", BIG);
+    let p = sparse_image(t.path(), "early.tar", BIG);
     let mapped = std::fs::metadata(&p).unwrap().len();
     let r = run_and_cut(&p, false, Duration::ZERO);
     expect_changed(&r, p.to_str().unwrap(), mapped);
@@ -138,7 +139,7 @@ fn input_cut_right_after_mapping_exits_2() {
 #[test]
 fn input_cut_during_the_scan_exits_2() {
     let t = Tmp::new("cut-mid");
-    let p = sparse_image(&t, "mid.tar", BIG);
+    let p = sparse_image(t.path(), "mid.tar", BIG);
     let mapped = std::fs::metadata(&p).unwrap().len();
     let r = run_and_cut(&p, false, Duration::from_millis(300));
     expect_changed(&r, p.to_str().unwrap(), mapped);
@@ -149,7 +150,7 @@ fn input_cut_during_the_scan_exits_2() {
 #[test]
 fn stdin_file_cut_during_the_scan_exits_2() {
     let t = Tmp::new("cut-stdin");
-    let p = sparse_image(&t, "stdin.tar", BIG);
+    let p = sparse_image(t.path(), "stdin.tar", BIG);
     let mapped = std::fs::metadata(&p).unwrap().len();
     let r = run_and_cut(&p, true, Duration::from_millis(300));
     expect_changed(&r, "-", mapped);
@@ -159,7 +160,7 @@ fn stdin_file_cut_during_the_scan_exits_2() {
 #[test]
 fn uncut_sparse_image_is_judged() {
     let t = Tmp::new("uncut");
-    let p = sparse_image(&t, "whole.tar", 1 << 20);
+    let p = sparse_image(t.path(), "whole.tar", 1 << 20);
     let r = run(&p, &["--verify"]);
     assert!(
         r.input()["errors"].as_array().is_some_and(|e| e.is_empty()),
