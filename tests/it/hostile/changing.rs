@@ -156,6 +156,44 @@ fn stdin_file_cut_during_the_scan_exits_2() {
     expect_changed(&r, "-", mapped);
 }
 
+// Deterministic, through the library: the archive is opened (mapped, its
+// headers walked), then cut before any layer is read; reading the layer
+// sees zeros instead of dying, and says the input changed.
+#[test]
+fn layer_read_after_the_cut_says_the_input_changed() {
+    use archscan::image::{catalog, Planned};
+    use archscan::layers::scan::Hashing;
+    use archscan::limits::Limits;
+    use archscan::source::{LayerError, Source};
+    let t = Tmp::new("cut-lib");
+    let p = sparse_image(t.path(), "lib.tar", 8 << 20);
+    let mapped = std::fs::metadata(&p).unwrap().len();
+    let limits = Limits::default();
+    let src = Source::open(
+        p.to_str().unwrap(),
+        &limits,
+        &Default::default(),
+        &Default::default(),
+    )
+    .unwrap();
+    assert!(src.changed().is_none());
+    let cat = catalog(&src, &limits).unwrap();
+    let Some(Planned::Image(plan)) = cat.images.first() else {
+        panic!("no image planned");
+    };
+    cut(&p, 4096);
+    let err = src
+        .scan_layer(&plan.layers[0].member, &limits, Hashing::Always)
+        .unwrap_err();
+    assert!(matches!(err, LayerError::Changed { .. }), "{err}");
+    let want = format!(
+        "{}: the input changed while it was read ({mapped} bytes mapped, now 4096)",
+        p.display()
+    );
+    assert_eq!(err.to_string(), want);
+    assert_eq!(src.changed().unwrap().to_string(), want);
+}
+
 // The uncut image is judged (the runs above fail only because of the cut).
 #[test]
 fn uncut_sparse_image_is_judged() {
