@@ -198,13 +198,17 @@ pub fn file_mode(meta: &std::fs::Metadata) -> u32 {
 ///   map that is not ours, `kill -BUS`) goes to the handler that was there
 ///   before (Rust's runtime installs one for stack guard pages), or gets the
 ///   default action (death by SIGBUS, as without this module).
-/// - **What the handler does.** It maps one page of zeros (`MAP_FIXED |
-///   MAP_PRIVATE | MAP_ANONYMOUS`, read-only) over the faulting page, sets the
-///   slot's `faulted` flag, and returns: the faulting read runs again and
-///   reads zeros, which every parser already treats as hostile data (a run
-///   of zero blocks ends a tar). The page lies inside the map (its start is
-///   page-aligned and the fault is before its end), so nothing of anyone
-///   else's is replaced; `munmap` of the whole map later removes it too.
+/// - **What the handler does.** It maps zeros (`MAP_FIXED | MAP_PRIVATE |
+///   MAP_ANONYMOUS`, read-only) from the faulting page to the end of the map,
+///   sets the slot's `faulted` flag, and returns: the faulting read runs
+///   again and reads zeros, which every parser already treats as hostile
+///   data (a run of zero blocks ends a tar). Every page after the faulting
+///   one is past the file's end too (truncation has already dropped them
+///   from every map), so one fault covers the rest of the map instead of one
+///   signal per page. The range lies inside the map (its start is
+///   page-aligned, the fault is before its end, and maps cover whole pages),
+///   so nothing of anyone else's is replaced; `munmap` of the whole map
+///   later removes it too.
 /// - **Async-signal safety.** The handler calls only `mmap`, `sigaction` and
 ///   `raise` (raw system calls on Linux; `sigaction` and `raise` are on
 ///   POSIX's async-signal-safe list, `mmap` is a plain system call that
@@ -312,18 +316,20 @@ mod guard {
         slot.seq.store(seq.wrapping_add(2), Ordering::Release);
     }
 
-    /// The slot whose stable range holds `addr`. Async-signal-safe.
-    fn owner(addr: usize) -> Option<&'static Slot> {
-        TABLE.iter().find(|slot| {
+    /// The slot whose stable range holds `addr`, with that range's start
+    /// and length. Async-signal-safe.
+    fn owner(addr: usize) -> Option<(&'static Slot, usize, usize)> {
+        TABLE.iter().find_map(|slot| {
             let before = slot.seq.load(Ordering::Acquire);
             if before % 2 == 1 {
-                return false;
+                return None;
             }
             let start = slot.start.load(Ordering::Relaxed);
             let len = slot.len.load(Ordering::Relaxed);
             fence(Ordering::Acquire);
             let after = slot.seq.load(Ordering::Relaxed);
-            before == after && len > 0 && addr >= start && addr - start < len
+            (before == after && len > 0 && addr >= start && addr - start < len)
+                .then_some((slot, start, len))
         })
     }
 
@@ -365,16 +371,19 @@ mod guard {
         };
         let page = PAGE.load(Ordering::Relaxed);
         if addr != 0 && page != 0 {
-            if let Some(slot) = owner(addr) {
+            if let Some((slot, start, len)) = owner(addr) {
                 let base = addr & !(page - 1);
-                // SAFETY: `base..base + page` lies inside a live map of ours
-                // (its start is page-aligned, `addr` is before its end, and
-                // maps cover whole pages); replacing it with zeros changes no
+                // The map's end, rounded up to a whole page (no overflow: the
+                // kernel placed the map below the top of the address space).
+                let end = start.wrapping_add(len).wrapping_add(page - 1) & !(page - 1);
+                // SAFETY: `base..end` lies inside a live map of ours (its
+                // start is page-aligned, `addr` is before its end, and maps
+                // cover whole pages); replacing it with zeros changes no
                 // memory anyone else owns. mmap is a plain system call.
                 let zeros = unsafe {
                     libc::mmap(
                         base as *mut libc::c_void,
-                        page,
+                        end.wrapping_sub(base),
                         libc::PROT_READ,
                         libc::MAP_FIXED | libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
                         -1,
