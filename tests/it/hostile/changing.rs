@@ -141,7 +141,7 @@ fn input_cut_during_the_scan_exits_2() {
     let t = Tmp::new("cut-mid");
     let p = sparse_image(t.path(), "mid.tar", BIG);
     let mapped = std::fs::metadata(&p).unwrap().len();
-    let r = run_and_cut(&p, false, Duration::from_millis(300));
+    let r = run_and_cut(&p, false, Duration::from_millis(100));
     expect_changed(&r, p.to_str().unwrap(), mapped);
 }
 
@@ -152,7 +152,7 @@ fn stdin_file_cut_during_the_scan_exits_2() {
     let t = Tmp::new("cut-stdin");
     let p = sparse_image(t.path(), "stdin.tar", BIG);
     let mapped = std::fs::metadata(&p).unwrap().len();
-    let r = run_and_cut(&p, true, Duration::from_millis(300));
+    let r = run_and_cut(&p, true, Duration::from_millis(100));
     expect_changed(&r, "-", mapped);
 }
 
