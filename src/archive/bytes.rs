@@ -3,11 +3,11 @@
 //!
 //! A mapped file can change under the scan: a copy still being written, a
 //! file replaced or cut (`archscan - < f` while `f` is truncated). Reading a
-//! page of the map past the file's new end raises SIGBUS, which would kill the
-//! process. On Linux every map is registered with the `guard` module, whose SIGBUS
-//! handler puts a page of zeros where the file's page was and marks the map;
-//! [`Bytes::changed`] then tells the caller, which reports "the input changed
-//! while it was read" instead of judging what it saw. This file (with
+//! page of the map past the file's new end raises SIGBUS, which would kill
+//! the process. On Linux every map is registered with the `guard` module,
+//! whose SIGBUS handler puts zeros where the file's pages were and marks the
+//! map; [`Bytes::changed`] then tells the caller, which reports "the input
+//! changed while it was read" instead of judging what it saw. This file (with
 //! `main`'s terminal-size query) is archscan's only `unsafe` code.
 
 use std::fs::File;
@@ -117,8 +117,8 @@ impl Bytes {
     }
 }
 
-/// Maps a file read-only (guarded: see the `guard` module); reads it instead where it
-/// cannot be mapped. Callers pass regular files only: pipes and devices are
+/// Maps a file read-only (guarded: see the `guard` module); reads it instead
+/// where it cannot be mapped. Callers pass regular files only: pipes and devices are
 /// read as streams by the source stage.
 pub fn map_file(file: &File) -> io::Result<Bytes> {
     let meta = file.metadata()?;
