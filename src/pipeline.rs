@@ -82,12 +82,12 @@ pub fn scan_os(word: &std::ffi::OsStr, opts: &ScanOptions) -> Report {
         Ok(c) => c,
         Err(e) => {
             report.errors.push(e.to_string());
-            return report;
+            return input_changed(&source, report);
         }
     };
     if let Err(e) = holds_something(&source, &catalog, opts) {
         report.errors.push(e);
-        return report;
+        return input_changed(&source, report);
     }
     report.source.format = catalog.format.as_str().to_string();
     report.notes = catalog.notes.clone();
@@ -98,6 +98,19 @@ pub fn scan_os(word: &std::ffi::OsStr, opts: &ScanOptions) -> Report {
         [one] if one.verdict != Verdict::Fail && one.error.is_none() => one.runs_on.clone(),
         _ => Vec::new(),
     });
+    input_changed(&source, report)
+}
+
+/// The report, unless the input changed while it was read (a mapped file
+/// cut or replaced under the scan): then what was judged is not the input,
+/// and the one error says so.
+fn input_changed(source: &Source, mut report: Report) -> Report {
+    if let Some(e) = source.changed() {
+        report.images.clear();
+        report.serves.clear();
+        report.notes.clear();
+        report.errors = vec![e.to_string()];
+    }
     report
 }
 

@@ -79,6 +79,14 @@ pub enum SourceError {
         what: String,
     },
 
+    /// The input (a mapped file) changed while it was read: what was read
+    /// is not the file, so nothing is judged from it.
+    #[error("{archive}: {changed}")]
+    Changed {
+        archive: String,
+        changed: crate::archive::bytes::Changed,
+    },
+
     #[error("{archive}: member {member}: not a JSON document")]
     NotJson { archive: String, member: String },
 }

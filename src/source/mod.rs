@@ -5,7 +5,9 @@
 //!   ranges of the map, nothing is copied and file bodies are never read;
 //! - **directory**: an OCI layout on disk; blobs are opened (and mapped) on demand,
 //!   and only by names that were validated not to leave the directory;
-//! - **streamed**: stdin or a compressed archive, read once in archive order:
+//! - **streamed**: stdin, any input that is not a regular file or directory
+//!   (a pipe, a FIFO, `/dev/stdin`, `<(…)`: their reported size means
+//!   nothing), or a compressed archive, read once in archive order:
 //!   small JSON members are kept, layer members are scanned as they pass (the
 //!   legacy `docker save` puts `manifest.json` last, so nothing can wait for it).
 //!
@@ -25,7 +27,7 @@ use std::sync::Arc;
 use crate::archive::bytes::file_mode;
 #[cfg(unix)]
 use crate::archive::bytes::stdin_file;
-pub use crate::archive::bytes::{map_file, Bytes};
+pub use crate::archive::bytes::{map_file, Bytes, Changed};
 use crate::archive::tar::{
     self as tarwalk, EntryKind, SliceInput, StreamInput, TarError, TarProblem, VisitError,
 };
@@ -139,6 +141,9 @@ impl Source {
         let meta = std::fs::metadata(p).map_err(|e| SourceError::io(path, e))?;
         if meta.is_dir() {
             let root = p.canonicalize().map_err(|e| SourceError::io(path, e))?;
+            // A directory that cannot be listed holds nothing archscan can
+            // judge: say so rather than find nothing in it.
+            std::fs::read_dir(&root).map_err(|e| SourceError::io(path, e))?;
             return Ok(Source {
                 display: path.to_string(),
                 container: Container::Directory,
@@ -148,7 +153,25 @@ impl Source {
             });
         }
         let file = File::open(p).map_err(|e| SourceError::io(path, e))?;
+        if !meta.is_file() {
+            // A pipe, a FIFO, `/dev/stdin`, `<(…)`, a device: its size says
+            // nothing about its contents, and it can only be read once.
+            return Source::from_stream(path, Box::new(file), limits, meter, progress);
+        }
         Source::from_file(path, file, &meta, limits, meter, progress)
+    }
+
+    /// Why what was read from the input cannot be trusted, when the input
+    /// (a mapped file) changed while it was read: cut, grown or replaced.
+    /// Asked after reading; on `Some`, nothing concluded from it stands.
+    pub fn changed(&self) -> Option<SourceError> {
+        match &self.members {
+            Members::Mapped { bytes, .. } => bytes.changed().map(|changed| SourceError::Changed {
+                archive: self.display.clone(),
+                changed,
+            }),
+            _ => None,
+        }
     }
 
     /// An image whose members (named as in an OCI layout) come from a blob
@@ -181,9 +204,18 @@ impl Source {
             });
         }
         let compression = Compression::sniff(&bytes);
+        let changed = |bytes: &Bytes| {
+            bytes.changed().map(|changed| SourceError::Changed {
+                archive: path.to_string(),
+                changed,
+            })
+        };
         if compression == Compression::None && rootfs::is_program(&bytes) {
             let name = if path == "-" { "stdin" } else { path };
             let index = rootfs::single_file(name, &bytes, file_mode(meta), limits);
+            if let Some(e) = changed(&bytes) {
+                return Err(e);
+            }
             return Ok(Source {
                 display: path.to_string(),
                 container: Container::File,
@@ -199,7 +231,13 @@ impl Source {
             drop(bytes);
             return Source::from_stream(path, Box::new(file), limits, meter, progress);
         }
-        let ranges = index_mapped(path, &bytes, limits)?;
+        // What a walk over a file that changed under it found (or failed to
+        // find) is not the file's: the change is the error.
+        let ranges = index_mapped(path, &bytes, limits);
+        if let Some(e) = changed(&bytes) {
+            return Err(e);
+        }
+        let ranges = ranges?;
         Ok(Source {
             display: path.to_string(),
             container: Container::Tar,
@@ -295,7 +333,13 @@ impl Source {
     pub fn has(&self, name: &str) -> bool {
         match &self.members {
             Members::Mapped { ranges, .. } => ranges.contains_key(name),
-            Members::Dir { root } => dir_member(root, name).is_some_and(|p| p.is_file()),
+            // A member that cannot be looked at (permission denied) is
+            // there: reading it then says why it cannot be read, with its
+            // path, rather than calling it missing.
+            Members::Dir { root } => dir_member(root, name).is_some_and(|p| {
+                std::fs::metadata(p)
+                    .map_or_else(|e| e.kind() != io::ErrorKind::NotFound, |m| m.is_file())
+            }),
             Members::Streamed { sizes, .. } => sizes.contains_key(name),
             Members::Single { .. } => false,
             Members::Blobs(b) => b.has(name),
@@ -324,8 +368,10 @@ impl Source {
                 let Some(p) = dir_member(root, name) else {
                     return Ok(None);
                 };
-                let Ok(meta) = std::fs::metadata(&p) else {
-                    return Ok(None);
+                let meta = match std::fs::metadata(&p) {
+                    Ok(meta) => meta,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(SourceError::io(p, e)),
                 };
                 if !meta.is_file() {
                     return Ok(None);
@@ -376,9 +422,15 @@ impl Source {
                 let release = |a: usize, b: usize| {
                     bytes.release(base.saturating_add(a), base.saturating_add(b))
                 };
-                scan::scan_slice_released(data, limits, &self.meter, hashing, &release)
-                    .map(|l| Some(Arc::new(l)))
-                    .map_err(LayerError::from)
+                let scanned =
+                    scan::scan_slice_released(data, limits, &self.meter, hashing, &release);
+                if let Some(changed) = bytes.changed() {
+                    return Err(LayerError::Changed {
+                        path: PathBuf::from(&self.display),
+                        changed,
+                    });
+                }
+                scanned.map(|l| Some(Arc::new(l))).map_err(LayerError::from)
             }
             Members::Dir { root } => {
                 let Some(p) = dir_member(root, name) else {
@@ -393,11 +445,14 @@ impl Source {
                     path: p.clone(),
                     source,
                 })?;
-                scan::scan_slice_released(&bytes, limits, &self.meter, hashing, &|a, b| {
-                    bytes.release(a, b)
-                })
-                .map(|l| Some(Arc::new(l)))
-                .map_err(LayerError::from)
+                let scanned =
+                    scan::scan_slice_released(&bytes, limits, &self.meter, hashing, &|a, b| {
+                        bytes.release(a, b)
+                    });
+                if let Some(changed) = bytes.changed() {
+                    return Err(LayerError::Changed { path: p, changed });
+                }
+                scanned.map(|l| Some(Arc::new(l))).map_err(LayerError::from)
             }
             Members::Streamed { layers, sizes, .. } => match layers.get(name) {
                 Some(Ok(l)) => Ok(Some(Arc::clone(l))),
@@ -420,16 +475,23 @@ impl Source {
     ) -> std::result::Result<Arc<LayerIndex>, LayerError> {
         match &self.members {
             Members::Mapped { bytes, .. } => {
-                scan::scan_slice_released(bytes, limits, &self.meter, Hashing::Never, &|a, b| {
-                    bytes.release(a, b)
-                })
-                .map(Arc::new)
-                .map_err(LayerError::from)
+                let scanned = scan::scan_slice_released(
+                    bytes,
+                    limits,
+                    &self.meter,
+                    Hashing::Never,
+                    &|a, b| bytes.release(a, b),
+                );
+                if let Some(changed) = bytes.changed() {
+                    return Err(LayerError::Changed {
+                        path: PathBuf::from(&self.display),
+                        changed,
+                    });
+                }
+                scanned.map(Arc::new).map_err(LayerError::from)
             }
             Members::Streamed { outer, .. } => Ok(Arc::clone(outer)),
-            Members::Dir { root } => rootfs::scan_dir(root, limits, &self.meter)
-                .map(Arc::new)
-                .map_err(LayerError::Limit),
+            Members::Dir { root } => rootfs::scan_dir(root, limits, &self.meter).map(Arc::new),
             Members::Single { index } => Ok(Arc::clone(index)),
             Members::Blobs(_) => Err(LayerError::Remote(
                 "an image from a registry is not a root filesystem".into(),
@@ -766,6 +828,17 @@ pub enum LayerError {
     NotALayer,
     #[error("missing from the archive")]
     Missing,
+    /// The mapped file changed while it was read (cut, grown, replaced).
+    #[error("{}: {changed}", .path.display())]
+    Changed { path: PathBuf, changed: Changed },
+    /// A directory of a root filesystem (or an entry in it) cannot be read:
+    /// judging what is left would miss what is in it.
+    #[error("cannot read {}: {source}; a root filesystem is judged whole, so archscan needs to read every directory in it", .path.display())]
+    Walk {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
     /// A registry's blob could not be fetched or read.
     #[error("{0}")]
     Remote(String),

@@ -22,6 +22,8 @@ use crate::limits::{Exceeded, Limits};
 use crate::meter::{Budget, Meter};
 use crate::paths;
 
+use super::LayerError;
+
 /// Bytes of a file head read to decide whether it is worth identifying.
 const HEAD: usize = 64;
 
@@ -143,9 +145,12 @@ pub fn read_single<R: Read>(mut r: R, cap: u64) -> Result<Vec<u8>, String> {
     Ok(all)
 }
 
-/// Walks an unpacked root filesystem. `root` must be canonical. What cannot
-/// be read is skipped with a warning in the index; only a cap stops the walk.
-pub fn scan_dir(root: &Path, limits: &Limits, meter: &Meter) -> Result<LayerIndex, Exceeded> {
+/// Walks an unpacked root filesystem. `root` must be canonical. A directory
+/// that cannot be listed, or an entry that cannot be looked at, stops the
+/// walk with its path (what it hides could be the answer); a regular file
+/// that cannot be read is skipped with a warning in the index (its entry,
+/// mode and owner are still known); a cap stops the walk.
+pub fn scan_dir(root: &Path, limits: &Limits, meter: &Meter) -> Result<LayerIndex, LayerError> {
     let mut index = LayerIndex {
         compression: Some(Compression::None),
         ..LayerIndex::default()
@@ -158,23 +163,17 @@ pub fn scan_dir(root: &Path, limits: &Limits, meter: &Meter) -> Result<LayerInde
         .min_depth(1)
         .sort_by_file_name();
     for item in walker {
-        let item = match item {
-            Ok(i) => i,
-            Err(e) => {
-                index.warnings.push(format!("skipped: {e}"));
-                continue;
-            }
-        };
+        let item = item.map_err(|e| walk_error(root, e))?;
         if index.entries.len() as u64 >= limits.entries {
-            return Err(Exceeded::Entries(limits.entries));
+            return Err(LayerError::Limit(Exceeded::Entries(limits.entries)));
         }
-        let Some(entry) = dir_entry(&item, root, limits, &mut index.warnings) else {
+        let Some(entry) = dir_entry(&item, root, limits, &mut index.warnings)? else {
             continue;
         };
         if entry.kind == NodeKind::File {
             files.push((index.entries.len(), item.path().to_path_buf()));
         }
-        scan::charge(&mut budget, &entry)?;
+        scan::charge(&mut budget, &entry).map_err(LayerError::Limit)?;
         index.entries.push(entry);
     }
     identify_files(&mut index, &files, limits);
@@ -182,15 +181,31 @@ pub fn scan_dir(root: &Path, limits: &Limits, meter: &Meter) -> Result<LayerInde
     Ok(index)
 }
 
+/// A failed step of the walk, as an error naming the path.
+fn walk_error(root: &Path, e: walkdir::Error) -> LayerError {
+    let path = e.path().unwrap_or(root).to_path_buf();
+    let source = e
+        .into_io_error()
+        .unwrap_or_else(|| std::io::Error::other("a file system loop"));
+    LayerError::Walk { path, source }
+}
+
 /// The entry of one walked path (lstat: links are entries, not followed);
-/// `None`, with a warning, when it cannot be read or its name is too long.
+/// `None`, with a warning, when its name is too long; an error naming the
+/// path when it cannot be looked at.
 fn dir_entry(
     item: &walkdir::DirEntry,
     root: &Path,
     limits: &Limits,
     warnings: &mut Vec<String>,
-) -> Option<LayerEntry> {
-    let rel = item.path().strip_prefix(root).ok()?;
+) -> Result<Option<LayerEntry>, LayerError> {
+    let walk = |source: std::io::Error| LayerError::Walk {
+        path: item.path().to_path_buf(),
+        source,
+    };
+    let Ok(rel) = item.path().strip_prefix(root) else {
+        return Ok(None);
+    };
     let raw = os_bytes(rel.as_os_str());
     if raw.len() > limits.name_bytes {
         warnings.push(format!(
@@ -198,36 +213,23 @@ fn dir_entry(
             raw.len(),
             limits.name_bytes
         ));
-        return None;
+        return Ok(None);
     }
     let path = paths::normalise(&raw);
     // lstat: walkdir does not follow links, so this is the entry itself.
-    let meta = match item.metadata() {
-        Ok(m) => m,
-        Err(e) => {
-            warnings.push(format!("skipped {path}: {e}"));
-            return None;
-        }
-    };
+    let meta = item.metadata().map_err(|e| walk_error(root, e))?;
     let ft = meta.file_type();
     let kind = if ft.is_dir() {
         NodeKind::Dir
     } else if ft.is_symlink() {
-        match std::fs::read_link(item.path()) {
-            Ok(t) => {
-                NodeKind::Symlink(String::from_utf8_lossy(&os_bytes(t.as_os_str())).into_owned())
-            }
-            Err(e) => {
-                warnings.push(format!("skipped the link {path}: {e}"));
-                return None;
-            }
-        }
+        let t = std::fs::read_link(item.path()).map_err(walk)?;
+        NodeKind::Symlink(String::from_utf8_lossy(&os_bytes(t.as_os_str())).into_owned())
     } else if ft.is_file() {
         NodeKind::File
     } else {
         special_kind(&ft)
     };
-    Some(LayerEntry {
+    Ok(Some(LayerEntry {
         path: path.into(),
         kind,
         mode: mode_of(&meta),
@@ -235,7 +237,7 @@ fn dir_entry(
         size: meta.len(),
         ident: None,
         content: None,
-    })
+    }))
 }
 
 /// Reads and identifies the regular files in parallel; unreadable ones
@@ -317,6 +319,9 @@ fn read_file(host: &Path, e: &LayerEntry, limits: &Limits) -> Result<FileRead, S
         // Headers only: the parsers read the few ranges they need from the map.
         let bytes = super::map_file(&file).map_err(|err| format!("skipped {}: {err}", e.path))?;
         out.ident = identify::identify(&&bytes[..], e.exec_bit(), &limits.ident);
+        if let Some(changed) = bytes.changed() {
+            return Err(format!("skipped {}: {changed}", e.path));
+        }
     }
     Ok(out)
 }

@@ -119,6 +119,9 @@ fn write_hostile_inputs() {
     let mut size = header_with_size_field(b"app/run", &base256(1 << 60)).to_vec();
     size.extend_from_slice(&[0; 1024]);
     w("size-2p60.tar", &size);
+    // Sparse: a few KiB on disk. The script also runs it with --verify and
+    // cuts it while it is mapped, and feeds entries-1m.tar through a FIFO.
+    super::changing::sparse_image(&out, "sparse-layer-4g.tar", 4 << 30);
 }
 
 /// Writes small seed inputs for the fuzz targets into `$FUZZ_SEEDS/<target>/`

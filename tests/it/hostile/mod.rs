@@ -11,6 +11,7 @@
 //! hostile input is run and what "unreadable" and "judged" must look like.
 
 mod bombs;
+mod changing;
 mod costs;
 mod decoders;
 mod escapes;
