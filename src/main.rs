@@ -63,9 +63,12 @@ fn run(cli: Cli, args: &[OsString]) -> Result<ExitCode, String> {
             .num_threads(n.clamp(1, cap))
             .build_global();
     }
+    let base = cli.scan_options()?;
     let opts = archscan::ScanOptions {
         progress: bars::reporter(),
-        ..cli.scan_options()?
+        // Layers shared by several inputs are read once per run.
+        cache: archscan::cache::LayerCache::for_run(cli.inputs.len(), &base.limits),
+        ..base
     };
     let mut reports: Vec<report::Report> = cli
         .inputs
