@@ -208,14 +208,16 @@ fn judge_catalog(
     let selected = select::select_for_target(&plans, opts.target.as_ref());
     let mut shared = rules::archive::same_binary_across_platforms(&plans, &scanned);
     // Images judged on the same layers and configuration are judged once:
-    // through the run's cache when there is one, else within this input.
+    // through the run's cache when there is one, else within this input
+    // (nothing is kept for an input of one image).
     let local;
     let memo = match &opts.cache {
-        Some(c) => c.as_ref(),
-        None => {
+        Some(c) => Some(c.as_ref()),
+        None if plans.len() > 1 => {
             local = LayerCache::new(0);
-            &local
+            Some(&local)
         }
+        None => None,
     };
     let mut merged = LastMerge::default();
     let reports: Vec<ImageReport> = plans
@@ -354,7 +356,7 @@ struct JudgeCtx<'a, 'm> {
     keys: &'a HashMap<&'m str, Option<LayerKey>>,
     opts: &'a ScanOptions,
     /// Where judged images are kept for reuse.
-    memo: &'a LayerCache,
+    memo: Option<&'a LayerCache>,
     merged: &'a mut LastMerge,
 }
 
@@ -492,8 +494,13 @@ fn judge_plan(
             return base;
         }
     };
-    let key = image_key(&ctx, plan, &layers, &metas, selection);
-    if let Some(judged) = ctx.memo.image::<Judged>(&key) {
+    let key = ctx
+        .memo
+        .map(|memo| (memo, image_key(&ctx, plan, &layers, &metas, selection)));
+    if let Some(judged) = key
+        .as_ref()
+        .and_then(|(memo, key)| memo.image::<Judged>(key))
+    {
         fill(&mut base, judged.into(), opts);
         return base;
     }
@@ -524,9 +531,15 @@ fn judge_plan(
         ignore: &opts.ignore,
         program: None,
     };
-    let judged = Judged::from(judge::judge(&subject));
-    ctx.memo.keep_image(key, judged.clone());
-    fill(&mut base, judged.into(), opts);
+    let judgement = judge::judge(&subject);
+    match key {
+        Some((memo, key)) => {
+            let judged = Judged::from(judgement);
+            memo.keep_image(key, judged.clone());
+            fill(&mut base, judged.into(), opts);
+        }
+        None => fill(&mut base, judgement, opts),
+    }
     base
 }
 

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use super::bombs::{gzip_bomb, zstd_bomb, zstd_huge_window};
 use super::executables::{elf_with_bad_segments, fat_macho, pe_truncated_optional_header};
 use super::json::docker_with_manifest;
+use super::repeats::{images_sharing, large_layer, layer_listed};
 use super::tar_headers::{
     base256, header_with_size_field, json_members, long_names, many_entries, pax_record,
 };
@@ -119,6 +120,16 @@ fn write_hostile_inputs() {
     let mut size = header_with_size_field(b"app/run", &base256(1 << 60)).to_vec();
     size.extend_from_slice(&[0; 1024]);
     w("size-2p60.tar", &size);
+    // One layer listed 5,000 times; 4,000 images (each its own Env, so each
+    // is judged) on one large layer.
+    w(
+        "layer-listed-5000.tar",
+        &layer_listed(&large_layer(50_000, 1024), 5_000),
+    );
+    w(
+        "images-4000-one-layer.tar",
+        &images_sharing(&large_layer(20_000, 4096), 4_000, true),
+    );
 }
 
 /// Writes small seed inputs for the fuzz targets into `$FUZZ_SEEDS/<target>/`
