@@ -46,7 +46,7 @@ if [ -z "${SKIP_SYFT:-}" ] && [ ! -x "$PEERS/bin/syft" ]; then
 fi
 export SYFT_CHECK_FOR_APP_UPDATE=false
 
-fleets=${FLEETS:-$(cd "$WORK" && ls -d fleet-* 2>/dev/null | grep -v results | sort -t- -k2 -n)}
+fleets=${FLEETS:-$(cd "$WORK" && for d in fleet-*/; do [ -f "$d/expected.json" ] && echo "${d%/}"; done | sort -t- -k2 -n)}
 [ -n "$fleets" ] || { log "no fleet: run python3 bench/make-fleet.py first"; exit 2; }
 
 printf 'fleet\tcase\trep\twall_s\tmaxrss_kb\tload1\n' > "$RESULTS"
