@@ -68,7 +68,7 @@ impl LayerKey {
     }
 }
 
-/// What a run's cache did, for `--verbose` and tests.
+/// What a run's cache did ([`LayerCache::stats`]: the library API, tests).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Layers read through the cache (misses).

@@ -75,13 +75,6 @@ fn run(cli: Cli, args: &[OsString]) -> Result<ExitCode, String> {
         .par_iter()
         .map(|input| archscan::scan(input, &opts))
         .collect();
-    if let Some(cache) = opts.cache.as_ref().filter(|_| cli.verbose) {
-        let s = cache.stats();
-        say!(
-            "layer cache: {} layers read, {} reused, {} waited for a read in flight, {} read twice, {} evicted, {} not kept; {} images reused",
-            s.reads, s.hits, s.waits, s.duplicate_reads, s.evictions, s.not_kept, s.image_hits
-        );
-    }
     if let Some(want) = opts
         .image
         .as_ref()

@@ -222,23 +222,3 @@ fn a_cache_with_no_room_still_reads_every_layer() {
     assert_eq!((s.reads, s.hits), (2, 0), "evicted, so read again: {s:?}");
     assert_eq!(s.evictions, 2);
 }
-
-#[test]
-fn verbose_prints_what_the_cache_did() {
-    let tmp = Tmp::new("fleet-cache-verbose");
-    let base = base_layer();
-    let (a1, a2) = (app_layer("one"), app_layer("two"));
-    let p1 = tmp.write("one.tar", &docker_save(&[&base, &a1], "/app/one"));
-    let p2 = tmp.write("two.tar", &docker_save(&[&base, &a2], "/app/two"));
-    let r = crate::support::run::archscan(["-v", p1.to_str().unwrap(), p2.to_str().unwrap()]).run();
-    // The base once, each application layer once, however the two inputs
-    // interleave (a read in flight is waited for, or counted as read twice).
-    assert!(
-        r.stderr.contains("layer cache: 3 layers read"),
-        "{}",
-        r.all()
-    );
-    // One input: no run-wide cache, no line.
-    let r = crate::support::run::archscan(["-v", p1.to_str().unwrap()]).run();
-    assert!(!r.stderr.contains("layer cache"), "{}", r.all());
-}
