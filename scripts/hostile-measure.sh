@@ -2,7 +2,8 @@
 # Measures archscan (release) on the hostile inputs: wall time and peak memory
 # of each run, against the bar of 5 s (30 s for decompression bombs) and
 # 256 MiB. The inputs (10 GiB bombs, a million entries, deep JSON, link chains,
-# damaged headers…) are written by the ignored test `write_hostile_inputs` in
+# damaged headers, one layer listed 5,000 times, 4,000 images on one large
+# layer…) are written by the ignored test `write_hostile_inputs` in
 # tests/it/hostile/full_scale.rs, so the suite and this script build the same bytes.
 # Then the inputs that change or are not regular files: a 4 GiB sparse image
 # cut to 4 KiB while `--verify` hashes it through the map (by name and behind

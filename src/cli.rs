@@ -386,6 +386,7 @@ impl Cli {
             limits: Limits::default(),
             meter: Default::default(),
             progress: Default::default(),
+            cache: None,
             remote: RemoteOptions {
                 order: Lookup::parse_list(&self.source)?,
                 offline: self.offline,

@@ -18,6 +18,7 @@
 //! [`scan`] is the entry point; [`ScanOptions`] are its resolved options.
 
 pub mod archive;
+pub mod cache;
 pub mod digest;
 pub mod dockerfile;
 pub mod escape;
@@ -83,6 +84,9 @@ pub struct ScanOptions {
     pub progress: progress::Reporter,
     /// Images by name: lookup order, `--offline`, registry TLS.
     pub remote: remote::RemoteOptions,
+    /// The run-wide layer cache shared by every input (a layer blob several
+    /// inputs share is read once); `None` scans each input on its own.
+    pub cache: Option<std::sync::Arc<cache::LayerCache>>,
 }
 
 /// One `--ignore-rule RULE[:GLOB]`: the findings of `rule` (whose image path

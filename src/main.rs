@@ -88,7 +88,7 @@ fn run(cli: Cli, args: &[OsString]) -> Result<ExitCode, String> {
             .num_threads(n.clamp(1, cap))
             .build_global();
     }
-    let opts = archscan::ScanOptions {
+    let mut opts = archscan::ScanOptions {
         progress: bars::reporter(),
         ..cli.scan_options()?
     };
@@ -110,6 +110,9 @@ fn run(cli: Cli, args: &[OsString]) -> Result<ExitCode, String> {
         }
         _ => {}
     }
+    // Layers shared by several inputs (after expansion: a directory or a
+    // list can stand for many) are read once per run.
+    opts.cache = archscan::cache::LayerCache::for_run(items.len(), &opts.limits);
     let done = bars::images(items.len());
     let mut reports: Vec<report::Report> = items
         .par_iter()

@@ -161,6 +161,11 @@ impl Budget {
         }
     }
 
+    /// Bytes this budget has charged (what its index holds).
+    pub fn used(&self) -> u64 {
+        self.used
+    }
+
     /// Charges `n` bytes kept; `Err` once over either cap.
     pub fn charge(&mut self, n: u64) -> Result<(), Exceeded> {
         self.used = self.used.saturating_add(n);

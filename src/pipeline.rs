@@ -4,14 +4,17 @@
 //! [`ImageReport`]. Which image `--platform` selects is [`crate::select`]'s
 //! call; what is wrong is the judge's.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use crate::cache::{ImageKey, LayerCache, LayerKey};
+use crate::digest::{Algorithm, Digest, Hasher};
 use crate::findings::Finding;
 use crate::image::{self, Catalog, Format, ImagePlan, Planned};
 use crate::judge::{self, rules};
 use crate::layers::merge::MergedFs;
 use crate::layers::scan::{Hashing, LayerIndex};
+use crate::limits::Exceeded;
 use crate::platform::Platform;
 use crate::progress::Task;
 use crate::report::{self, Declared, ImageReport, Report, SourceInfo, Verdict};
@@ -233,16 +236,38 @@ fn judge_catalog(
         .collect();
     members.sort_unstable();
     members.dedup();
-    let scanned = scan_layers(source, &members, opts, hashing);
+    let keys = layer_keys(&plans, opts);
+    let scanned = scan_layers(source, &members, &keys, opts, hashing);
     let selected = select::select_for_target(&plans, opts.target.as_ref());
     let mut shared = rules::archive::same_binary_across_platforms(&plans, &scanned);
+    // Images judged on the same layers and configuration are judged once:
+    // through the run's cache when there is one, else within this input
+    // (nothing is kept for an input of one image).
+    let local;
+    let memo = match &opts.cache {
+        Some(c) => Some(c.as_ref()),
+        None if plans.len() > 1 => {
+            local = LayerCache::new(0);
+            Some(&local)
+        }
+        None => None,
+    };
+    let mut merged = LastMerge::default();
     let reports: Vec<ImageReport> = plans
         .iter()
         .enumerate()
         .map(|(i, p)| match p {
             Planned::Image(plan) => {
                 let extra = shared.remove(&i).unwrap_or_default();
-                judge_plan(source, plan, &scanned, opts, selected[i], extra)
+                let ctx = JudgeCtx {
+                    source,
+                    scanned: &scanned,
+                    keys: &keys,
+                    opts,
+                    memo,
+                    merged: &mut merged,
+                };
+                judge_plan(ctx, plan, selected[i], extra)
             }
             Planned::Unreadable(u) => ImageReport {
                 name: u.name.clone(),
@@ -258,10 +283,53 @@ fn judge_catalog(
     reports
 }
 
-/// Scans every distinct layer once, on the [`scheduler`]'s work queue.
+/// Each layer member's key in the run's layer cache (see [`crate::cache`]
+/// for which keys are trusted and how), when the run has a cache and the
+/// member has one unambiguous key. Under `--verify` nothing is reused: every
+/// blob is read and hashed, as that option promises.
+fn layer_keys<'m>(plans: &'m [Planned], opts: &ScanOptions) -> HashMap<&'m str, Option<LayerKey>> {
+    let mut keys: HashMap<&'m str, Option<LayerKey>> = HashMap::new();
+    if opts.cache.is_none() || opts.verify {
+        return keys;
+    }
+    for plan in plans {
+        let Planned::Image(plan) = plan else { continue };
+        for l in &plan.layers {
+            let key = match &l.expect {
+                Some(d) => Some(LayerKey {
+                    digest: d.clone(),
+                    content_address: true,
+                }),
+                None => l
+                    .digest
+                    .as_deref()
+                    .and_then(|d| Digest::parse(d).ok())
+                    .map(|digest| LayerKey {
+                        digest,
+                        content_address: false,
+                    }),
+            };
+            match keys.get(l.member.as_str()) {
+                // One member named by two different keys: reuse neither.
+                Some(old) if *old != key => {
+                    keys.insert(&l.member, None);
+                }
+                Some(_) => {}
+                None => {
+                    keys.insert(&l.member, key);
+                }
+            }
+        }
+    }
+    keys
+}
+
+/// Scans every distinct layer once, on the [`scheduler`]'s work queue; a
+/// layer with a key in the run's cache is read once per run.
 fn scan_layers<'m>(
     source: &Source,
     members: &[&'m str],
+    keys: &HashMap<&'m str, Option<LayerKey>>,
     opts: &ScanOptions,
     hashing: Hashing,
 ) -> Scanned<'m> {
@@ -273,12 +341,38 @@ fn scan_layers<'m>(
     let tracker = opts
         .progress
         .start(&source.display, Task::Layers { total_bytes });
+    let read = |m: &str, hashing: Hashing| match source.scan_layer(m, &opts.limits, hashing) {
+        Ok(Some(l)) => Ok(l),
+        Ok(None) => Err(LayerError::Missing),
+        Err(e) => Err(e),
+    };
+    let cached = |m: &str, cache: &LayerCache, key: &LayerKey| {
+        // A key that is not the blob's content address is kept only once a
+        // hash proves it: hash the blob while it passes.
+        let hashing = if key.content_address {
+            hashing
+        } else {
+            Hashing::Always
+        };
+        let got = cache.layer(key, || read(m, hashing));
+        match got {
+            // What the cache keeps must never make a layer unreadable: over
+            // the run's total, drop what it keeps and read again.
+            Err(e)
+                if e.exceeded()
+                    == Some(Exceeded::IndexBytesTotal(opts.limits.index_bytes_total))
+                    && cache.clear() =>
+            {
+                cache.layer(key, || read(m, hashing))
+            }
+            got => got,
+        }
+    };
     scheduler::largest_first(
         jobs,
-        |m| match source.scan_layer(m, &opts.limits, hashing) {
-            Ok(Some(l)) => Ok(l),
-            Ok(None) => Err(LayerError::Missing),
-            Err(e) => Err(e),
+        |m| match (&opts.cache, keys.get(m)) {
+            (Some(cache), Some(Some(key))) => cached(m, cache, key),
+            _ => read(m, hashing),
         },
         |size| {
             if let Some(t) = &tracker {
@@ -288,14 +382,130 @@ fn scan_layers<'m>(
     )
 }
 
-fn judge_plan(
-    source: &Source,
+/// What judging one image of an input needs beyond the image itself.
+struct JudgeCtx<'a, 'm> {
+    source: &'a Source,
+    scanned: &'a Scanned<'m>,
+    keys: &'a HashMap<&'m str, Option<LayerKey>>,
+    opts: &'a ScanOptions,
+    /// Where judged images are kept for reuse.
+    memo: Option<&'a LayerCache>,
+    merged: &'a mut LastMerge,
+}
+
+/// The last merged filesystem and the layers it was merged from: images of
+/// one input that share all their layers (thousands of tags of one image,
+/// or of one large layer) are merged once.
+#[derive(Default)]
+struct LastMerge {
+    chain: Vec<usize>,
+    fs: Option<Arc<MergedFs>>,
+}
+
+impl LastMerge {
+    fn get(&mut self, indexes: Vec<Arc<LayerIndex>>, link_hops: usize) -> Arc<MergedFs> {
+        let chain: Vec<usize> = indexes.iter().map(|i| Arc::as_ptr(i) as usize).collect();
+        if let Some(fs) = self.fs.as_ref().filter(|_| self.chain == chain) {
+            return Arc::clone(fs);
+        }
+        // Drop the last one before merging the next: one at a time.
+        self.fs = None;
+        let fs = Arc::new(MergedFs::merge(indexes, link_hops));
+        self.chain = chain;
+        self.fs = Some(Arc::clone(&fs));
+        fs
+    }
+}
+
+/// The judged parts of an image, kept for reuse.
+#[derive(Clone)]
+struct Judged {
+    entrypoint: Option<judge::EntrypointReport>,
+    real_platform: Option<Platform>,
+    runs_on: Vec<Platform>,
+    platforms: std::collections::BTreeMap<String, usize>,
+    binaries: Vec<judge::BinaryReport>,
+    findings: Vec<Finding>,
+    runs_on_host: Option<crate::judge::host::HostVerdict>,
+}
+
+impl From<judge::Judgement> for Judged {
+    fn from(j: judge::Judgement) -> Judged {
+        Judged {
+            entrypoint: j.entrypoint,
+            real_platform: j.real_platform,
+            runs_on: j.runs_on,
+            platforms: j.platforms,
+            binaries: j.binaries,
+            findings: j.findings,
+            runs_on_host: j.runs_on_host,
+        }
+    }
+}
+
+impl From<Judged> for judge::Judgement {
+    fn from(j: Judged) -> judge::Judgement {
+        judge::Judgement {
+            entrypoint: j.entrypoint,
+            real_platform: j.real_platform,
+            runs_on: j.runs_on,
+            platforms: j.platforms,
+            binaries: j.binaries,
+            findings: j.findings,
+            runs_on_host: j.runs_on_host,
+        }
+    }
+}
+
+/// What an image is judged on, as one digest: each layer by its verified
+/// cache key (or, without one, by this input and member name), what the
+/// judge knows of each layer, the configuration and the selection. Options
+/// are the run's, the same for every image.
+fn image_key(
+    ctx: &JudgeCtx<'_, '_>,
     plan: &ImagePlan,
-    scanned: &Scanned<'_>,
-    opts: &ScanOptions,
+    layers: &[(&str, Arc<LayerIndex>)],
+    metas: &[judge::LayerMeta],
+    selection: Selection,
+) -> ImageKey {
+    let mut h = Hasher::new(Algorithm::Sha256);
+    let mut put = |s: &str| {
+        h.update(&(s.len() as u64).to_le_bytes());
+        h.update(s.as_bytes());
+    };
+    for (member, idx) in layers {
+        match ctx.keys.get(member).and_then(Option::as_ref) {
+            Some(k) if k.verified_by(idx) => put(&format!("d{}", k.digest)),
+            _ => put(&format!("m{}\0{member}", ctx.source.display)),
+        }
+    }
+    put(&format!("{metas:?}"));
+    let c = &plan.config;
+    put(&format!(
+        "{:?}",
+        (
+            c.platform(),
+            &c.os,
+            &c.architecture,
+            &c.variant,
+            &c.entrypoint,
+            &c.cmd,
+            &c.env,
+            &c.working_dir,
+            &c.user,
+        )
+    ));
+    put(&format!("{:?}", (&plan.index_platform, selection)));
+    h.finish()
+}
+
+fn judge_plan(
+    ctx: JudgeCtx<'_, '_>,
+    plan: &ImagePlan,
     selection: Selection,
     extra: Vec<Finding>,
 ) -> ImageReport {
+    let (source, scanned, opts) = (ctx.source, ctx.scanned, ctx.opts);
     let declared_platform = plan.config.platform();
     let mut base = ImageReport {
         name: plan.name.clone(),
@@ -313,14 +523,26 @@ fn judge_plan(
         findings: plan.findings.iter().cloned().chain(extra).collect(),
         ..ImageReport::empty()
     };
-    let (indexes, metas) = match plan_layers(source, plan, scanned, &mut base.findings) {
+    let (layers, metas) = match plan_layers(source, plan, scanned, &mut base.findings) {
         Ok(layers) => layers,
         Err(e) => {
             base.error = Some(e);
             return base;
         }
     };
-    let fs = MergedFs::merge(indexes, opts.limits.link_hops);
+    let key = ctx
+        .memo
+        .map(|memo| (memo, image_key(&ctx, plan, &layers, &metas, selection)));
+    if let Some(judged) = key
+        .as_ref()
+        .and_then(|(memo, key)| memo.image::<Judged>(key))
+    {
+        fill(&mut base, judged.into(), opts);
+        return base;
+    }
+    let indexes: Vec<Arc<LayerIndex>> = layers.iter().map(|(_, i)| Arc::clone(i)).collect();
+    drop(layers);
+    let fs = ctx.merged.get(indexes, opts.limits.link_hops);
     let subject = judge::Subject {
         limits: &opts.limits.judge,
         fs: &fs,
@@ -346,22 +568,51 @@ fn judge_plan(
         ignore: &opts.ignore,
         program: None,
     };
-    fill(&mut base, judge::judge(&subject), opts);
+    let judgement = judge::judge(&subject);
+    match key {
+        Some((memo, key)) => {
+            let judged = Judged::from(judgement);
+            memo.keep_image(key, judged.clone());
+            fill(&mut base, judged.into(), opts);
+        }
+        None => fill(&mut base, judgement, opts),
+    }
     base
 }
 
-/// An image's scanned layers in order, with what the judge knows of each;
-/// findings about them (digest mismatches, what a walk skipped) are added to
-/// `findings`. `Err` names the first layer that could not be read.
-fn plan_layers(
+/// An image's scanned layers in order (each with its member name), with
+/// what the judge knows of each; findings about them (digest mismatches,
+/// what a walk skipped) are added to `findings`. `Err` names the first layer
+/// that could not be read.
+///
+/// A layer listed more than once is applied once, at its last position:
+/// applying a layer again re-adds all it adds and hides again all it hides,
+/// so whatever its earlier copies did is either done again or undone by the
+/// layers between, and the filesystem is the same. A manifest that lists
+/// one layer thousands of times therefore costs one layer, and a note says
+/// so.
+#[allow(clippy::type_complexity)]
+fn plan_layers<'p>(
     source: &Source,
-    plan: &ImagePlan,
+    plan: &'p ImagePlan,
     scanned: &Scanned<'_>,
     findings: &mut Vec<Finding>,
-) -> Result<(Vec<Arc<LayerIndex>>, Vec<judge::LayerMeta>), String> {
-    let mut indexes = Vec::with_capacity(plan.layers.len());
-    let mut metas = Vec::with_capacity(plan.layers.len());
-    for l in &plan.layers {
+) -> Result<(Vec<(&'p str, Arc<LayerIndex>)>, Vec<judge::LayerMeta>), String> {
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(plan.layers.len());
+    for (i, l) in plan.layers.iter().enumerate() {
+        last.insert(l.member.as_str(), i);
+    }
+    let repeats = plan.layers.len() - last.len();
+    if repeats > 0 {
+        findings.push(Finding::note(format!(
+            "the manifest lists {} layers, {repeats} of them again after an earlier copy; each layer is applied once, at its last position (the same filesystem)",
+            plan.layers.len(),
+        )));
+    }
+    let mut indexes = Vec::with_capacity(last.len());
+    let mut metas = Vec::with_capacity(last.len());
+    let mut seen: HashSet<&str> = HashSet::with_capacity(last.len());
+    for (i, l) in plan.layers.iter().enumerate() {
         let idx = match scanned.get(l.member.as_str()) {
             Some(Ok(idx)) => idx,
             Some(Err(e)) => {
@@ -377,6 +628,14 @@ fn plan_layers(
                 ))
             }
         };
+        // Findings about a blob once, however often it is listed.
+        if !seen.insert(l.member.as_str()) {
+            if last.get(l.member.as_str()) == Some(&i) {
+                indexes.push((l.member.as_str(), Arc::clone(idx)));
+                metas.push(layer_meta(plan, l));
+            }
+            continue;
+        }
         if let (Some(want), Some(got)) = (&l.expect, &idx.digest) {
             findings.extend(rules::archive::layer_digest_mismatch(
                 l.position,
@@ -391,14 +650,20 @@ fn plan_layers(
             f.layer = Some(l.position);
             findings.push(f);
         }
-        indexes.push(Arc::clone(idx));
-        metas.push(judge::LayerMeta {
-            position: l.position,
-            digest: l.digest.clone(),
-            created_by: plan.config.layer_history.get(l.position).cloned().flatten(),
-        });
+        if last.get(l.member.as_str()) == Some(&i) {
+            indexes.push((l.member.as_str(), Arc::clone(idx)));
+            metas.push(layer_meta(plan, l));
+        }
     }
     Ok((indexes, metas))
+}
+
+fn layer_meta(plan: &ImagePlan, l: &crate::image::LayerRef) -> judge::LayerMeta {
+    judge::LayerMeta {
+        position: l.position,
+        digest: l.digest.clone(),
+        created_by: plan.config.layer_history.get(l.position).cloned().flatten(),
+    }
 }
 
 /// Puts a judgement into a report, after the findings it already has (about

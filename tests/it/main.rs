@@ -12,6 +12,9 @@
 //!   and `archscan summarize`, the examples of docs/fleet.md per shard.
 //! - `fixtures`: every committed fixture, whole output against a reviewed
 //!   snapshot in `tests/snapshots/`.
+//! - `fleet_cache`: the run-wide layer cache through the library: shared
+//!   layers read once, images reached twice judged once, hashes that
+//!   disprove a key, a cache with no room.
 //! - `hostile`: broken and hostile inputs, one module per kind of damage, and
 //!   the caps of `Limits` through the library.
 //! - `hosts`: `--host`, `--page-size`, `archscan hosts`, the page-size rule
@@ -29,6 +32,7 @@ mod cli;
 mod contract;
 mod fixtures;
 mod fleet;
+mod fleet_cache;
 mod hostile;
 mod hosts;
 mod remote;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use super::bombs::{gzip_bomb, zstd_bomb, zstd_huge_window};
 use super::executables::{elf_with_bad_segments, fat_macho, pe_truncated_optional_header};
 use super::json::docker_with_manifest;
+use super::repeats::{images_sharing, large_layer, layer_listed};
 use super::tar_headers::{
     base256, header_with_size_field, json_members, long_names, many_entries, pax_record,
 };
@@ -122,6 +123,16 @@ fn write_hostile_inputs() {
     // Sparse: a few KiB on disk. The script also runs it with --verify and
     // cuts it while it is mapped, and feeds entries-1m.tar through a FIFO.
     super::changing::sparse_image(&out, "sparse-layer-4g.tar", 4 << 30);
+    // One layer listed 5,000 times; 4,000 images (each its own Env, so each
+    // is judged) on one large layer.
+    w(
+        "layer-listed-5000.tar",
+        &layer_listed(&large_layer(50_000, 1024), 5_000),
+    );
+    w(
+        "images-4000-one-layer.tar",
+        &images_sharing(&large_layer(20_000, 4096), 4_000, true),
+    );
 }
 
 /// Writes small seed inputs for the fuzz targets into `$FUZZ_SEEDS/<target>/`

@@ -23,6 +23,7 @@ mod limits;
 mod links;
 mod members;
 mod never_writes;
+mod repeats;
 mod semantics;
 mod tar_headers;
 mod whole_input;

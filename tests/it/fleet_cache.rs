@@ -1,0 +1,224 @@
+//! The run-wide layer cache through the library: inputs scanned with one
+//! shared [`ScanOptions`] (as `main` does for several inputs) read a layer
+//! they share once, judge an image reached twice once, give the same reports
+//! as scans without the cache, and never reuse a layer whose key a hash
+//! disproves.
+
+use std::sync::Arc;
+
+use archscan::cache::LayerCache;
+use archscan::ScanOptions;
+use serde_json::json;
+
+use crate::support::archive::*;
+use crate::support::tmp::Tmp;
+
+/// A 64-byte ELF header for `machine` (62 x86-64, 183 AArch64): enough for
+/// an executable's platform.
+fn elf(machine: u16) -> Vec<u8> {
+    let mut h = vec![0u8; 64];
+    h[..4].copy_from_slice(b"\x7fELF");
+    h[4] = 2;
+    h[5] = 1;
+    h[6] = 1;
+    h[16..18].copy_from_slice(&2u16.to_le_bytes());
+    h[18..20].copy_from_slice(&machine.to_le_bytes());
+    h[20..24].copy_from_slice(&1u32.to_le_bytes());
+    h[52..54].copy_from_slice(&64u16.to_le_bytes());
+    h
+}
+
+fn base_layer() -> Vec<u8> {
+    let mut entries = vec![dir("bin/"), dir("etc/")];
+    for i in 0..50 {
+        entries.push(file(&format!("bin/tool{i}"), &elf(62), 0o755));
+    }
+    entries.push(file("etc/passwd", b"root:x:0:0::/root:/bin/sh\n", 0o644));
+    tar(&entries)
+}
+
+fn app_layer(name: &str) -> Vec<u8> {
+    tar(&[dir("app/"), file(&format!("app/{name}"), &elf(62), 0o755)])
+}
+
+/// A config whose diff_ids are the real ones of `layers` (uncompressed).
+fn config_for(layers: &[&[u8]], entrypoint: &str, arch: &str) -> Vec<u8> {
+    let diff_ids: Vec<String> = layers.iter().map(|l| sha(l).to_string()).collect();
+    to_json(&json!({
+        "architecture": arch,
+        "os": "linux",
+        "config": {"Entrypoint": [entrypoint], "Env": ["PATH=/bin"]},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        "history": vec![json!({"created_by": "fleet test"}); layers.len()],
+    }))
+}
+
+fn docker_save(layers: &[&[u8]], entrypoint: &str) -> Vec<u8> {
+    let owned: Vec<Vec<u8>> = layers.iter().map(|l| l.to_vec()).collect();
+    docker_archive(&config_for(layers, entrypoint, "amd64"), &owned)
+}
+
+fn opts(cache: Option<Arc<LayerCache>>) -> ScanOptions {
+    ScanOptions {
+        cache,
+        ..ScanOptions::default()
+    }
+}
+
+/// The report without what names the input, for comparing runs.
+fn judged(r: &archscan::report::Report) -> serde_json::Value {
+    let mut v = serde_json::to_value(&r.images).unwrap();
+    for img in v.as_array_mut().unwrap() {
+        img.as_object_mut().unwrap().remove("error");
+    }
+    v
+}
+
+#[test]
+fn two_archives_sharing_a_base_layer_read_it_once() {
+    let tmp = Tmp::new("fleet-cache");
+    let base = base_layer();
+    let (a1, a2) = (app_layer("one"), app_layer("two"));
+    let p1 = tmp.write("one.tar", &docker_save(&[&base, &a1], "/app/one"));
+    let p2 = tmp.write("two.tar", &docker_save(&[&base, &a2], "/app/two"));
+    let cache = Arc::new(LayerCache::for_limits(&Default::default()));
+    let shared = opts(Some(Arc::clone(&cache)));
+    let r1 = archscan::scan(p1.to_str().unwrap(), &shared);
+    let r2 = archscan::scan(p2.to_str().unwrap(), &shared);
+    let s = cache.stats();
+    // base once, each app layer once; the second archive's base is a hit.
+    assert_eq!((s.reads, s.hits, s.not_kept), (3, 1, 0), "{s:?}");
+    // The same reports as scans without the cache.
+    for (p, r) in [(&p1, &r1), (&p2, &r2)] {
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+        let alone = archscan::scan(p.to_str().unwrap(), &opts(None));
+        assert_eq!(judged(r), judged(&alone));
+    }
+    assert_eq!(r1.images[0].binaries.len(), 51);
+}
+
+#[test]
+fn inputs_scanned_in_parallel_read_a_shared_layer_once() {
+    use rayon::prelude::*;
+    let tmp = Tmp::new("fleet-cache-par");
+    let base = base_layer();
+    let paths: Vec<String> = (0..12)
+        .map(|i| {
+            let app = app_layer(&format!("a{i}"));
+            tmp.write(
+                &format!("{i}.tar"),
+                &docker_save(&[&base, &app], &format!("/app/a{i}")),
+            )
+            .to_str()
+            .unwrap()
+            .to_string()
+        })
+        .collect();
+    let cache = Arc::new(LayerCache::for_limits(&Default::default()));
+    let shared = opts(Some(Arc::clone(&cache)));
+    let reports: Vec<_> = paths
+        .par_iter()
+        .map(|p| archscan::scan(p, &shared))
+        .collect();
+    assert!(reports.iter().all(|r| r.errors.is_empty()));
+    let s = cache.stats();
+    // 12 app layers + the base once (a thread already reading another layer
+    // may read it again rather than wait: counted apart).
+    assert_eq!(s.reads - s.duplicate_reads, 13, "{s:?}");
+    assert_eq!(s.hits + s.duplicate_reads, 11, "{s:?}");
+}
+
+#[test]
+fn an_uncompressed_layer_is_shared_between_docker_save_and_oci() {
+    let tmp = Tmp::new("fleet-cache-oci");
+    let base = base_layer();
+    let app = app_layer("one");
+    let docker = tmp.write("docker.tar", &docker_save(&[&base, &app], "/app/one"));
+    // The OCI archive's blob of the same layer is named by its digest,
+    // which for an uncompressed layer is its diff_id.
+    let oci = oci_archive(
+        &config_for(&[&base], "/bin/tool0", "amd64"),
+        &[(base.clone(), "application/vnd.oci.image.layer.v1.tar")],
+    );
+    let oci = tmp.write("oci.tar", &oci);
+    let cache = Arc::new(LayerCache::for_limits(&Default::default()));
+    let shared = opts(Some(Arc::clone(&cache)));
+    let r1 = archscan::scan(docker.to_str().unwrap(), &shared);
+    let r2 = archscan::scan(oci.to_str().unwrap(), &shared);
+    assert!(r1.errors.is_empty() && r2.errors.is_empty());
+    let s = cache.stats();
+    assert_eq!((s.reads, s.hits), (2, 1), "{s:?}");
+    assert_eq!(r2.images[0].binaries.len(), 50);
+}
+
+#[test]
+fn a_layer_whose_diff_id_is_false_is_not_reused() {
+    let tmp = Tmp::new("fleet-cache-lie");
+    let base = base_layer();
+    let other = tar(&[dir("bin/"), file("bin/tool0", &elf(183), 0o755)]);
+    // The first archive's config claims the base's diff_id for another
+    // layer: the hash read with it disproves the claim, so it is not kept.
+    let liar_config = config_for(&[&base], "/bin/tool0", "amd64");
+    let liar = tmp.write("liar.tar", &docker_archive(&liar_config, &[other]));
+    let honest = tmp.write("honest.tar", &docker_save(&[&base], "/bin/tool0"));
+    let cache = Arc::new(LayerCache::for_limits(&Default::default()));
+    let shared = opts(Some(Arc::clone(&cache)));
+    let r1 = archscan::scan(liar.to_str().unwrap(), &shared);
+    let r2 = archscan::scan(honest.to_str().unwrap(), &shared);
+    let s = cache.stats();
+    assert_eq!((s.reads, s.hits, s.not_kept), (2, 0, 1), "{s:?}");
+    // Each is judged on its own bytes.
+    assert_eq!(r1.images[0].binaries.len(), 1);
+    assert_eq!(r2.images[0].binaries.len(), 50);
+    assert_ne!(r1.images[0].verdict, r2.images[0].verdict);
+}
+
+#[test]
+fn verify_turns_reuse_off() {
+    let tmp = Tmp::new("fleet-cache-verify");
+    let base = base_layer();
+    let p1 = tmp.write("one.tar", &docker_save(&[&base], "/bin/tool0"));
+    let p2 = tmp.write("two.tar", &docker_save(&[&base], "/bin/tool1"));
+    let cache = Arc::new(LayerCache::for_limits(&Default::default()));
+    let shared = ScanOptions {
+        verify: true,
+        ..opts(Some(Arc::clone(&cache)))
+    };
+    archscan::scan(p1.to_str().unwrap(), &shared);
+    archscan::scan(p2.to_str().unwrap(), &shared);
+    assert_eq!(cache.stats(), Default::default());
+}
+
+#[test]
+fn an_image_reached_twice_is_judged_once() {
+    let tmp = Tmp::new("fleet-cache-image");
+    let base = base_layer();
+    let app = app_layer("one");
+    let bytes = docker_save(&[&base, &app], "/app/one");
+    let p1 = tmp.write("one.tar", &bytes);
+    let p2 = tmp.write("copy.tar", &bytes);
+    let cache = Arc::new(LayerCache::for_limits(&Default::default()));
+    let shared = opts(Some(Arc::clone(&cache)));
+    let r1 = archscan::scan(p1.to_str().unwrap(), &shared);
+    let r2 = archscan::scan(p2.to_str().unwrap(), &shared);
+    let s = cache.stats();
+    assert_eq!((s.reads, s.hits, s.image_hits), (2, 2, 1), "{s:?}");
+    assert_eq!(judged(&r1), judged(&r2));
+}
+
+#[test]
+fn a_cache_with_no_room_still_reads_every_layer() {
+    let tmp = Tmp::new("fleet-cache-full");
+    let base = base_layer();
+    let p1 = tmp.write("one.tar", &docker_save(&[&base], "/bin/tool0"));
+    let p2 = tmp.write("two.tar", &docker_save(&[&base], "/bin/tool1"));
+    let cache = Arc::new(LayerCache::new(0));
+    let shared = opts(Some(Arc::clone(&cache)));
+    let r1 = archscan::scan(p1.to_str().unwrap(), &shared);
+    let r2 = archscan::scan(p2.to_str().unwrap(), &shared);
+    assert!(r1.errors.is_empty() && r2.errors.is_empty());
+    assert_eq!(r2.images[0].binaries.len(), 50);
+    let s = cache.stats();
+    assert_eq!((s.reads, s.hits), (2, 0), "evicted, so read again: {s:?}");
+    assert_eq!(s.evictions, 2);
+}
