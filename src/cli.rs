@@ -536,9 +536,20 @@ pub fn hosts_list() -> String {
             ),
             p.aarch32.source
         ));
+        out.push_str(&format!(
+            "    in the CPU {}
+                 source: {}
+",
+            shown(
+                p.cpu_aarch32
+                    .value
+                    .map(|b| if b { "AArch32 at EL0" } else { "no AArch32" }.to_string())
+            ),
+            p.cpu_aarch32.source
+        ));
     }
     out.push_str("
---page-size 4k|16k|64k completes or overrides a profile's page size (a 16k or 64k kernel has no 32-bit ARM support).
+--page-size 4k|16k|64k completes or overrides a profile's page size (a 16k or 64k kernel has no 32-bit ARM support; a 4k one runs it where the CPU has AArch32 at EL0).
 ");
     out
 }

@@ -45,6 +45,10 @@ pub struct Profile {
     /// Whether 32-bit ARM programs run: AArch32 at EL0 in the CPU and a
     /// `COMPAT` kernel.
     pub aarch32: Fact<bool>,
+    /// Whether the CPU itself implements AArch32 at EL0, whatever the
+    /// kernel: what `--page-size 4k` (a kernel that can have `COMPAT`) turns
+    /// into "32-bit ARM runs".
+    pub cpu_aarch32: Fact<bool>,
 }
 
 const AWS_GUIDE: &str = "AWS Graviton Technical Guide, 'Building for Graviton' table, rows Core and Architecture revision (github.com/aws/aws-graviton-getting-started, README.md)";
@@ -52,6 +56,9 @@ const AWS_GUIDE_32BIT: &str = "AWS Graviton Technical Guide, 'Building for Gravi
 const GRAVITON1_CPU: &str = "not in the AWS guide's table (it starts at Graviton2); Cortex-A72 as reported at the EC2 A1 launch (2018) — source not checked; the level is the Cortex-A72's (Arm Cortex-A72 MPCore TRM, developer.arm.com/documentation/100095)";
 const PAGE_4K_GRAVITON: &str = "4 KiB is the default of the arm64 distribution kernels on Graviton; 64 KiB needs a -64k kernel (dev.to/aws-builders: 'Improve performance with 64K memory pages on AWS Graviton processors') — source not re-checked";
 const A72_AARCH32: &str = "Arm Cortex-A72 MPCore TRM (developer.arm.com/documentation/100095): AArch32 and AArch64 at all exception levels; the usual kernels have 4 KiB pages, which arm64 COMPAT needs (linux arch/arm64/Kconfig: menuconfig COMPAT 'Kernel support for 32-bit EL0' depends on ARM64_4K_PAGES || EXPERT)";
+const A72_EL0: &str = "Arm Cortex-A72 MPCore TRM (developer.arm.com/documentation/100095): AArch32 and AArch64 at all exception levels";
+const A76_EL0: &str = "Arm Cortex-A76 Core TRM (developer.arm.com/documentation/100798): AArch32 at EL0 only — the TRM text was not fetched here; consistent with QEMU's list of CPU models whose EL1 is AArch64 only, which names cortex-a76 (qemu commit c36a0d577b82; that list is about EL1, not EL0)";
+const AWS_GUIDE_32BIT_CPU: &str = "AWS Graviton Technical Guide, 'Building for Graviton' table, row '32bit Backward Compatibility': 'Userspace only' (AArch32 at EL0)";
 const KCONFIG_COMPAT: &str =
     "linux arch/arm64/Kconfig: menuconfig COMPAT ('Kernel support for 32-bit EL0') depends on ARM64_4K_PAGES || EXPERT";
 
@@ -65,6 +72,7 @@ pub const PROFILES: &[Profile] = &[
         arm_level: Some((8, 0)),
         page_size: known(4096, PAGE_4K_GRAVITON),
         aarch32: known(true, A72_AARCH32),
+        cpu_aarch32: known(true, A72_EL0),
     },
     Profile {
         name: "graviton2",
@@ -74,6 +82,7 @@ pub const PROFILES: &[Profile] = &[
         arm_level: Some((8, 2)),
         page_size: known(4096, PAGE_4K_GRAVITON),
         aarch32: known(true, AWS_GUIDE_32BIT),
+        cpu_aarch32: known(true, AWS_GUIDE_32BIT_CPU),
     },
     Profile {
         name: "graviton3",
@@ -83,6 +92,7 @@ pub const PROFILES: &[Profile] = &[
         arm_level: Some((8, 4)),
         page_size: known(4096, PAGE_4K_GRAVITON),
         aarch32: known(true, AWS_GUIDE_32BIT),
+        cpu_aarch32: known(true, AWS_GUIDE_32BIT_CPU),
     },
     Profile {
         name: "graviton4",
@@ -92,6 +102,7 @@ pub const PROFILES: &[Profile] = &[
         arm_level: Some((9, 0)),
         page_size: known(4096, PAGE_4K_GRAVITON),
         aarch32: known(false, "AWS Graviton Technical Guide, 'Building for Graviton' table, row '32bit Backward Compatibility': 'No support' on Graviton4 (Neoverse V2, TRM developer.arm.com/documentation/102375)"),
+        cpu_aarch32: known(false, "AWS Graviton Technical Guide, 'Building for Graviton' table, row '32bit Backward Compatibility': 'No support' on Graviton4 (Neoverse V2)"),
     },
     Profile {
         name: "rpi4",
@@ -101,6 +112,7 @@ pub const PROFILES: &[Profile] = &[
         arm_level: Some((8, 0)),
         page_size: known(4096, "Raspberry Pi kernels: only the Pi 5 kernel (2712) has 16 KiB pages, kernel8 (Pi 3/4) 4 KiB (raspberrypi.github.io/rpi-image-gen/layer/rpi5.html) — source not re-checked"),
         aarch32: known(true, A72_AARCH32),
+        cpu_aarch32: known(true, A72_EL0),
     },
     Profile {
         name: "rpi5",
@@ -110,6 +122,7 @@ pub const PROFILES: &[Profile] = &[
         arm_level: Some((8, 2)),
         page_size: known(16384, "raspberrypi.github.io/rpi-image-gen/layer/rpi5.html: 'the 2712 kernel which has a 16kB page size' — source not re-checked"),
         aarch32: known(false, KCONFIG_COMPAT),
+        cpu_aarch32: known(true, A76_EL0),
     },
     Profile {
         name: "ampere-64k",
@@ -119,6 +132,7 @@ pub const PROFILES: &[Profile] = &[
         arm_level: Some((8, 2)),
         page_size: known(65536, "the profile's definition: a 64 KiB-page kernel"),
         aarch32: known(false, KCONFIG_COMPAT),
+        cpu_aarch32: known(true, "Neoverse N1 implements AArch32 at EL0: AWS Graviton Technical Guide, '32bit Backward Compatibility' row, Graviton2 (Neoverse N1) column: 'Userspace only'"),
     },
     Profile {
         name: "apple-silicon",
@@ -128,6 +142,7 @@ pub const PROFILES: &[Profile] = &[
         arm_level: None,
         page_size: unknown("the page size of Docker Desktop's VM kernel is not documented (Asahi Linux's native kernels use 16 KiB pages, which the M1's IOMMU needs — Asahi docs as quoted by talospace.com, 2022-03; that is not Docker Desktop's VM)"),
         aarch32: unknown("Apple publishes no statement on AArch32; users report none in Linux VMs on M1 (GoogleContainerTools/distroless#958, dbhi/qus#4), and Docker Desktop may run 32-bit ARM images under QEMU emulation (docker-library/golang#338) — no vendor source"),
+        cpu_aarch32: unknown("Apple publishes no statement on AArch32 in the M-series cores"),
     },
     Profile {
         name: "x86-64-v2",
@@ -137,6 +152,7 @@ pub const PROFILES: &[Profile] = &[
         arm_level: None,
         page_size: known(4096, "x86-64 Linux has 4 KiB base pages only"),
         aarch32: unknown("not an ARM host"),
+        cpu_aarch32: unknown("not an ARM host"),
     },
     Profile {
         name: "x86-64-v3",
@@ -146,6 +162,7 @@ pub const PROFILES: &[Profile] = &[
         arm_level: None,
         page_size: known(4096, "x86-64 Linux has 4 KiB base pages only"),
         aarch32: unknown("not an ARM host"),
+        cpu_aarch32: unknown("not an ARM host"),
     },
 ];
 
@@ -198,7 +215,10 @@ pub struct HostFacts {
 
 impl HostFacts {
     /// The facts of a profile, with `page_size` (bytes) overriding its own.
-    /// A page size other than 4 KiB also rules out AArch32 (no `COMPAT`).
+    /// A page size other than 4 KiB rules out AArch32 (no `COMPAT`); a 4 KiB
+    /// kernel given with `--page-size` on a CPU with AArch32 at EL0 (a
+    /// Raspberry Pi 5 booted with the 4 KiB `kernel8.img`) runs it, as the
+    /// distribution kernels built for 4 KiB pages enable `COMPAT`.
     pub fn new(profile: Option<&'static Profile>, page_size: Option<u64>) -> HostFacts {
         let page = page_size.or(profile.and_then(|p| p.page_size.value));
         let mut aarch32 = profile.and_then(|p| p.aarch32.value);
@@ -206,6 +226,13 @@ impl HostFacts {
         if page.is_some_and(|p| p != 4096) && aarch32 == Some(true) {
             aarch32 = Some(false);
             source = Some(KCONFIG_COMPAT);
+        }
+        let cpu = profile.map(|p| p.cpu_aarch32);
+        if page_size == Some(4096) && aarch32 == Some(false) {
+            if let Some(cpu) = cpu.filter(|c| c.value == Some(true)) {
+                aarch32 = Some(true);
+                source = Some(cpu.source);
+            }
         }
         HostFacts {
             name: profile.map(|p| p.name.to_string()),

@@ -72,12 +72,29 @@ fn aarch32_hosts_run_arm_v7() {
         assert_eq!(r.code, 0, "{host}: {}", r.all());
         assert!(r.rules().is_empty(), "{host}: {}", r.all());
     }
+    // A CPU with AArch32 at EL0 under a 4 KiB kernel (a Raspberry Pi 5 booted
+    // with kernel8.img, an Ampere server with the 4 KiB kernel) runs it.
+    for host in ["rpi5", "ampere-64k"] {
+        let r = run(&[
+            "fixtures/oci-layout-arm-v7",
+            "--host",
+            host,
+            "--page-size",
+            "4k",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(r.code, 0, "{host} --page-size 4k: {}", r.all());
+        assert!(r.rules().is_empty(), "{host} --page-size 4k: {}", r.all());
+    }
     // A 64 KiB kernel has no COMPAT, whatever the CPU.
     for args in [
         &["--host", "ampere-64k"][..],
         &["--host", "graviton3", "--page-size", "64k"],
         &["--host", "apple-silicon"],
         &["--host", "rpi5"],
+        // No AArch32 in the CPU: no kernel brings it back.
+        &["--host", "graviton4", "--page-size", "4k"],
     ] {
         let mut a = vec!["fixtures/oci-layout-arm-v7", "--format", "json"];
         a.extend_from_slice(args);
