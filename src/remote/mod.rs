@@ -465,6 +465,42 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_reference_nobody_has_says_what_each_source_said_and_what_to_try() {
+        let r = Reference::parse("nginx:1").unwrap();
+        let e = OpenError::NotFound {
+            input: "nginx:1".into(),
+            text: "nginx:1".into(),
+            reference: Box::new(r.clone()),
+            tried: vec![
+                Tried::EngineAbsent(Absence::NoEngine(vec!["/var/run/docker.sock".into()])),
+                Tried::RegistryOffline,
+            ],
+        };
+        assert_eq!(
+            e.to_string(),
+            "nginx:1: no such file, and the image docker.io/library/nginx:1 was not found: no local engine answers (tried /var/run/docker.sock); the registry was not asked (--offline). To read a file, give its path (./nginx:1); to read an image, `docker save nginx:1 -o image.tar`, or write registry:docker.io/library/nginx:1 or docker:nginx:1 to ask one source"
+        );
+        assert_eq!(e.exceeded(), None);
+        let e = OpenError::NotInEngine {
+            input: "podman:nginx:1".into(),
+            kind: EngineKind::Podman,
+            text: "nginx:1".into(),
+            reference: Box::new(r),
+            absence: Absence::NoImage {
+                engines: vec![error::EngineAt {
+                    kind: EngineKind::Podman,
+                    socket: "/run/podman/podman.sock".into(),
+                }],
+                image: "nginx:1".into(),
+            },
+        };
+        assert_eq!(
+            e.to_string(),
+            "podman:nginx:1: the podman engine at /run/podman/podman.sock has no image nginx:1; try `podman pull nginx:1` first, or registry:docker.io/library/nginx:1 to read it from its registry"
+        );
+    }
+
+    #[test]
     fn source_order() {
         assert_eq!(
             Lookup::parse_list("registry, engine").unwrap(),

@@ -367,7 +367,32 @@ mod tests {
             assert!(Reference::parse(bad).is_err(), "{bad:?} should not parse");
         }
         let long = format!("r.io/{}", "a".repeat(260));
-        assert!(Reference::parse(&long).is_err());
+        assert!(matches!(
+            Reference::parse(&long),
+            Err(ReferenceError::TooLong { max: NAME_MAX, .. })
+        ));
+    }
+
+    #[test]
+    fn errors_say_which_part_is_wrong() {
+        assert_eq!(Reference::parse(""), Err(ReferenceError::Empty));
+        assert_eq!(
+            Reference::parse("Nginx"),
+            Err(ReferenceError::Uppercase("Nginx".into()))
+        );
+        assert!(matches!(
+            Reference::parse("nginx:-x"),
+            Err(ReferenceError::Tag { .. })
+        ));
+        let e = Reference::parse("nginx@sha256:abc").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"invalid digest "sha256:abc": sha256 takes 64 lower-case hex digits"#
+        );
+        assert!(matches!(
+            Reference::parse("nginx@md5:0123"),
+            Err(ReferenceError::DigestAlgorithm { .. })
+        ));
     }
 
     #[test]

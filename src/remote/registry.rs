@@ -1142,6 +1142,39 @@ mod tests {
         assert_eq!(link_next(&h), None);
     }
 
+    // A manifest over the JSON cap is a typed cap, with the size its
+    // Content-Length claimed when the registry sent one.
+    #[test]
+    fn a_json_answer_over_its_cap_is_exceeded() {
+        use crate::limits::Exceeded;
+        let place = Place {
+            registry: "r.example".into(),
+            repository: Some("o/app".into()),
+        };
+        let mut claimed = Response::new(Body::builder().data(vec![b' '; 100]));
+        let e = read_limited(&mut claimed, 10, place.clone(), "manifest 1".into()).unwrap_err();
+        assert_eq!(
+            e.exceeded(),
+            Some(Exceeded::JsonBytes { size: 100, cap: 10 })
+        );
+        assert_eq!(
+            e.to_string(),
+            "registry r.example, repository o/app: manifest 1: the response is over the 10-byte limit for a JSON document"
+        );
+        let stream = Body::builder().reader(io::Cursor::new(vec![b' '; 100]));
+        let e =
+            read_limited(&mut Response::new(stream), 10, place.clone(), "x".into()).unwrap_err();
+        assert_eq!(
+            e.exceeded(),
+            Some(Exceeded::JsonBytes { size: 11, cap: 10 })
+        );
+        let mut small = Response::new(Body::builder().data(&b"{}"[..]));
+        assert_eq!(
+            read_limited(&mut small, 10, place, "x".into()).unwrap(),
+            b"{}"
+        );
+    }
+
     #[test]
     fn status_errors_name_registry_repository_and_status() {
         let place = Place {
