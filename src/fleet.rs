@@ -372,11 +372,13 @@ fn expand_registry(
 
 /// The tags of `name` (`HOST/REPO`, as written).
 fn tags_of(name: &str, opts: &RemoteOptions) -> Result<Vec<String>, String> {
-    let r = Reference::parse(name)?;
+    let r = Reference::parse(name).map_err(|e| e.to_string())?;
     if r.digest.is_some() || name.rsplit('/').next().is_some_and(|l| l.contains(':')) {
         return Err("write registry:HOST/REPOSITORY:* with no tag or digest before :*".into());
     }
-    Registry::connect(&r, opts)?.tags(opts.list_page)
+    Registry::connect(&r, opts)
+        .and_then(|reg| reg.tags(opts.list_page))
+        .map_err(|e| e.to_string())
 }
 
 /// The repositories of the registry at `host`.
@@ -388,7 +390,9 @@ fn catalog_of(host: &str, opts: &RemoteOptions) -> Result<Vec<String>, String> {
         .ok_or_else(|| {
             format!("{host} is not a registry host (a name with a dot or a port, or localhost), as in registry:localhost:5000/*")
         })?;
-    Registry::connect(&r, opts)?.catalog(opts.list_page)
+    Registry::connect(&r, opts)
+        .and_then(|reg| reg.catalog(opts.list_page))
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

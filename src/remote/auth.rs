@@ -13,6 +13,47 @@ use serde_json::Value;
 
 use super::reference::{DOCKER_HUB, DOCKER_HUB_AUTH_KEY};
 
+/// Why the credentials for a registry could not be read: a Docker config
+/// entry that does not decode, or a credential helper that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// An `auths` entry's `auth` is not base64 of `user:password`.
+    #[error("the Docker config's auth for {registry} is not {expected}")]
+    ConfigAuth {
+        registry: String,
+        /// `valid base64`, `UTF-8` or `user:password`.
+        expected: &'static str,
+    },
+    #[error("invalid credential helper name {0:?}")]
+    HelperName(String),
+    #[error("cannot run the credential helper {program}: {source}")]
+    HelperSpawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("credential helper {program}: {source}")]
+    HelperWait {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The helper exited with a failure (other than "credentials not found").
+    #[error("credential helper {program} failed for {server}: {said}")]
+    HelperFailed {
+        program: String,
+        server: String,
+        /// What it wrote on stdout and stderr.
+        said: String,
+    },
+    #[error("credential helper {program} answered with no JSON: {source}")]
+    HelperJson {
+        program: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
 /// What a registry login left behind.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credential {
@@ -98,14 +139,14 @@ fn helper_server(registry: &str) -> String {
 /// Credentials for a registry, from the Docker config: its `credHelpers`
 /// entry, else its `credsStore`, else an `auths` entry. `Ok(None)` when
 /// there are none (anonymous access is tried).
-pub fn lookup(registry: &str) -> Result<Option<Credential>, String> {
+pub fn lookup(registry: &str) -> Result<Option<Credential>, AuthError> {
     let Some(config) = docker_config() else {
         return Ok(None);
     };
     lookup_in(&config, registry)
 }
 
-pub fn lookup_in(config: &Value, registry: &str) -> Result<Option<Credential>, String> {
+pub fn lookup_in(config: &Value, registry: &str) -> Result<Option<Credential>, AuthError> {
     let keys = keys_for(registry);
     if let Some(helpers) = config.get("credHelpers").and_then(Value::as_object) {
         if let Some(h) = keys
@@ -146,15 +187,16 @@ pub fn lookup_in(config: &Value, registry: &str) -> Result<Option<Credential>, S
         }));
     }
     if let Some(a) = s("auth") {
+        let bad = |expected| AuthError::ConfigAuth {
+            registry: registry.to_string(),
+            expected,
+        };
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(a.trim())
-            .map_err(|_| format!("the Docker config's auth for {registry} is not valid base64"))?;
-        let text = String::from_utf8(decoded)
-            .map_err(|_| format!("the Docker config's auth for {registry} is not UTF-8"))?;
+            .map_err(|_| bad("valid base64"))?;
+        let text = String::from_utf8(decoded).map_err(|_| bad("UTF-8"))?;
         let Some((u, p)) = text.split_once(':') else {
-            return Err(format!(
-                "the Docker config's auth for {registry} is not user:password"
-            ));
+            return Err(bad("user:password"));
         };
         return Ok(Some(Credential::Basic {
             username: u.to_string(),
@@ -165,9 +207,9 @@ pub fn lookup_in(config: &Value, registry: &str) -> Result<Option<Credential>, S
 }
 
 /// Runs `docker-credential-NAME get` with the server on stdin.
-fn run_helper(name: &str, server: &str) -> Result<Option<Credential>, String> {
+fn run_helper(name: &str, server: &str) -> Result<Option<Credential>, AuthError> {
     if name.is_empty() || name.contains(['/', '\\']) {
-        return Err(format!("invalid credential helper name {name:?}"));
+        return Err(AuthError::HelperName(name.to_string()));
     }
     let program = format!("docker-credential-{name}");
     let mut child = Command::new(&program)
@@ -176,27 +218,34 @@ fn run_helper(name: &str, server: &str) -> Result<Option<Credential>, String> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run the credential helper {program}: {e}"))?;
+        .map_err(|source| AuthError::HelperSpawn {
+            program: program.clone(),
+            source,
+        })?;
     if let Some(mut stdin) = child.stdin.take() {
         // A helper that exits without reading is judged by its exit below.
         let _ = stdin.write_all(server.as_bytes());
     }
     let out = child
         .wait_with_output()
-        .map_err(|e| format!("credential helper {program}: {e}"))?;
+        .map_err(|source| AuthError::HelperWait {
+            program: program.clone(),
+            source,
+        })?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         let said = format!("{stdout} {}", String::from_utf8_lossy(&out.stderr));
         if said.to_ascii_lowercase().contains("credentials not found") {
             return Ok(None);
         }
-        return Err(format!(
-            "credential helper {program} failed for {server}: {}",
-            said.trim()
-        ));
+        return Err(AuthError::HelperFailed {
+            program,
+            server: server.to_string(),
+            said: said.trim().to_string(),
+        });
     }
     let v: Value = serde_json::from_str(stdout.trim())
-        .map_err(|e| format!("credential helper {program} answered with no JSON: {e}"))?;
+        .map_err(|source| AuthError::HelperJson { program, source })?;
     let user = v.get("Username").and_then(Value::as_str).unwrap_or("");
     let secret = v.get("Secret").and_then(Value::as_str).unwrap_or("");
     if secret.is_empty() {
@@ -345,7 +394,13 @@ mod tests {
         );
         assert_eq!(lookup_in(&cfg, "other.example").unwrap(), None);
         let bad: Value = serde_json::from_str(r#"{"auths": {"r": {"auth": "!!"}}}"#).unwrap();
-        assert!(lookup_in(&bad, "r").is_err());
+        assert!(matches!(
+            lookup_in(&bad, "r"),
+            Err(AuthError::ConfigAuth {
+                expected: "valid base64",
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -355,6 +410,8 @@ mod tests {
         )
         .unwrap();
         let e = lookup_in(&cfg, "r.example").unwrap_err();
+        assert!(matches!(e, AuthError::HelperSpawn { .. }), "{e:?}");
+        let e = e.to_string();
         assert!(
             e.contains("docker-credential-archscan-test-no-such-helper"),
             "{e}"

@@ -19,6 +19,7 @@ use std::time::Duration;
 use serde_json::Value;
 use sha2::Digest as _;
 
+use super::error::{EngineAt, EngineError, EngineStep};
 use super::reference::Reference;
 use super::{EngineKind, Origin};
 use crate::limits::Limits;
@@ -37,17 +38,18 @@ pub struct Candidate {
     pub why: String,
 }
 
-fn unix_path(host: &str, var: &str) -> Result<PathBuf, String> {
+fn unix_path(host: &str, var: &str) -> Result<PathBuf, EngineError> {
     match host.strip_prefix("unix://") {
         Some(p) if !p.is_empty() => Ok(PathBuf::from(p)),
-        _ => Err(format!(
-            "{var}={host}: archscan talks to a local engine over a unix:// socket only"
-        )),
+        _ => Err(EngineError::NotUnix {
+            var: var.to_string(),
+            host: host.to_string(),
+        }),
     }
 }
 
 /// The sockets of the engines asked about, in order.
-pub fn candidates(kinds: &[EngineKind]) -> Result<Vec<Candidate>, String> {
+pub fn candidates(kinds: &[EngineKind]) -> Result<Vec<Candidate>, EngineError> {
     let mut out = Vec::new();
     let env = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
     for kind in kinds {
@@ -103,7 +105,7 @@ pub fn candidates(kinds: &[EngineKind]) -> Result<Vec<Candidate>, String> {
 }
 
 /// The current docker context other than `default`, and its Docker host.
-fn current_context() -> Result<Option<(String, String)>, String> {
+fn current_context() -> Result<Option<(String, String)>, EngineError> {
     let name = match std::env::var("DOCKER_CONTEXT")
         .ok()
         .filter(|v| !v.is_empty())
@@ -128,19 +130,29 @@ fn current_context() -> Result<Option<(String, String)>, String> {
     };
     let id = hex(&sha2::Sha256::digest(name.as_bytes()));
     let meta = dir.join("contexts/meta").join(id).join("meta.json");
-    let bytes = std::fs::read(&meta)
-        .map_err(|e| format!("docker context {name}: {}: {e}", meta.display()))?;
-    let v: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("docker context {name}: {}: {e}", meta.display()))?;
-    let host = v
-        .pointer("/Endpoints/docker/Host")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            format!(
-                "docker context {name}: no Docker host in {}",
-                meta.display()
-            )
-        })?;
+    let bytes = match std::fs::read(&meta) {
+        Ok(b) => b,
+        Err(source) => {
+            return Err(EngineError::ContextRead {
+                name,
+                path: meta,
+                source,
+            })
+        }
+    };
+    let v: Value = match serde_json::from_slice(&bytes) {
+        Ok(v) => v,
+        Err(source) => {
+            return Err(EngineError::ContextJson {
+                name,
+                path: meta,
+                source,
+            })
+        }
+    };
+    let Some(host) = v.pointer("/Endpoints/docker/Host").and_then(Value::as_str) else {
+        return Err(EngineError::ContextNoHost { name, path: meta });
+    };
     Ok(Some((name, host.to_string())))
 }
 
@@ -338,9 +350,44 @@ fn api_version(v: &str) -> Option<(u32, u32)> {
 /// What the engines said.
 pub enum Lookup {
     Found(Box<Source>, Origin),
-    /// No engine answered, or none has the image: why, in words.
-    Absent(String),
+    /// No engine answered, or none has the image.
+    Absent(Absence),
 }
+
+/// Why no engine gave the image, when none failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Absence {
+    /// No engine answers on the sockets tried.
+    NoEngine(Vec<PathBuf>),
+    /// The engines that answer do not have the image.
+    NoImage {
+        engines: Vec<EngineAt>,
+        image: String,
+    },
+}
+
+impl std::fmt::Display for Absence {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Absence::NoEngine(sockets) => {
+                let tried: Vec<String> = sockets.iter().map(|s| s.display().to_string()).collect();
+                write!(f, "no local engine answers (tried {})", tried.join(", "))
+            }
+            Absence::NoImage { engines, image } => {
+                for (i, e) in engines.iter().enumerate() {
+                    let sep = if i == 0 { "" } else { "; " };
+                    write!(f, "{sep}the {e} has no image {image}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// How long a short request (ping, version, inspect) may take.
+const SHORT: Duration = Duration::from_secs(10);
+/// The export may take a while to start for a big image.
+const LONG: Duration = Duration::from_secs(600);
 
 /// Looks the image up in each engine that answers; exports it from the first
 /// that has it.
@@ -352,103 +399,158 @@ pub fn open(
     limits: &Limits,
     meter: &crate::meter::Meter,
     progress: &crate::progress::Reporter,
-) -> Result<Lookup, String> {
-    let short = Duration::from_secs(10);
+) -> Result<Lookup, EngineError> {
     let mut lacking = Vec::new();
     let mut silent = Vec::new();
     for c in candidates(kinds)? {
-        let where_ = format!("{} engine at {}", c.kind.as_str(), c.socket.display());
-        if !c.socket.exists() {
-            silent.push(c.socket.display().to_string());
+        let engine = EngineAt {
+            kind: c.kind,
+            socket: c.socket,
+        };
+        if !answers(&engine.socket) {
+            silent.push(engine.socket);
             continue;
         }
-        let ping = match get(&c.socket, "/_ping", short) {
-            Ok(r) => r,
-            // A stale socket file: no engine there.
-            Err(_) => {
-                silent.push(c.socket.display().to_string());
-                continue;
+        let api = api_version_of(&engine.socket);
+        let Inspected::Present { id } = inspect(&engine, text)? else {
+            lacking.push(engine);
+            continue;
+        };
+        let export = export(&engine, text, target, api)?;
+        let display = format!("{}:{text}", engine.kind.as_str());
+        let source = match Source::from_stream(&display, export.body, limits, meter, progress) {
+            Ok(s) => s,
+            Err(e) => {
+                return Err(EngineError::Export {
+                    engine,
+                    source: Box::new(e),
+                })
             }
         };
-        if ping.status != 200 {
-            silent.push(c.socket.display().to_string());
-            continue;
-        }
-        let version = get(&c.socket, "/version", short)
-            .ok()
-            .filter(|r| r.status == 200)
-            .and_then(|r| serde_json::from_str::<Value>(&r.text(1 << 20)).ok())
-            .and_then(|v| v.get("ApiVersion")?.as_str().and_then(api_version));
-        let inspect = get(&c.socket, &format!("{}/json", image_path(text)), short)
-            .map_err(|e| format!("{where_}: {e}"))?;
-        match inspect.status {
-            200 => {}
-            404 => {
-                lacking.push(format!("the {where_} has no image {text}"));
-                continue;
-            }
-            s => {
-                let body = inspect.text(64 * 1024);
-                return Err(format!(
-                    "{where_}: inspecting {text}: HTTP {s}: {}",
-                    engine_message(&body)
-                ));
-            }
-        }
-        let id = serde_json::from_str::<Value>(&inspect.text(16 << 20))
-            .ok()
-            .and_then(|v| v.get("Id")?.as_str().map(str::to_string));
-        let plain = format!("{}/get", image_path(text));
-        let mut path = plain.clone();
-        if let (Some(t), Some(v)) = (target, version) {
-            if v >= EXPORT_PLATFORM_API {
-                let mut p = serde_json::Map::new();
-                p.insert("os".into(), Value::String(t.os.to_string()));
-                p.insert("architecture".into(), Value::String(t.arch.to_string()));
-                if let Some(var) = &t.variant {
-                    p.insert("variant".into(), Value::String(var.to_string()));
-                }
-                let json = Value::Object(p).to_string();
-                path.push_str(&format!("?platform={}", super::auth::urlencode(&json)));
-            }
-        }
-        // The export may take a while to start for a big image.
-        let long = Duration::from_secs(600);
-        let mut export =
-            get(&c.socket, &path, long).map_err(|e| format!("{where_}: exporting {text}: {e}"))?;
-        if export.status != 200 && path != plain {
-            // The image has no such platform (or the daemon refuses the
-            // filter): export all of it, and every platform is judged
-            // against the target, as for an archive.
-            export = get(&c.socket, &plain, long)
-                .map_err(|e| format!("{where_}: exporting {text}: {e}"))?;
-        }
-        if export.status != 200 {
-            let s = export.status;
-            let body = export.text(64 * 1024);
-            return Err(format!(
-                "{where_}: exporting {text}: HTTP {s}: {}",
-                engine_message(&body)
-            ));
-        }
-        let display = format!("{}:{text}", c.kind.as_str());
-        let source = Source::from_stream(&display, export.body, limits, meter, progress)
-            .map_err(|e| format!("{where_}: {e}"))?;
         let origin = Origin {
-            kind: c.kind.as_str().to_string(),
+            kind: engine.kind.as_str().to_string(),
             reference: reference.to_string(),
             digest: id,
-            endpoint: format!("unix://{}", c.socket.display()),
+            endpoint: format!("unix://{}", engine.socket.display()),
         };
         return Ok(Lookup::Found(Box::new(source), origin));
     }
     if lacking.is_empty() {
-        return Ok(Lookup::Absent(format!(
-            "no local engine answers (tried {})",
-            silent.join(", ")
-        )));
+        return Ok(Lookup::Absent(Absence::NoEngine(silent)));
     }
-    Ok(Lookup::Absent(lacking.join("; ")))
+    Ok(Lookup::Absent(Absence::NoImage {
+        engines: lacking,
+        image: text.to_string(),
+    }))
+}
+
+/// Does an engine answer `GET /_ping` on this socket? A missing or stale
+/// socket file, or anything but 200, is no engine.
+fn answers(socket: &std::path::Path) -> bool {
+    socket.exists() && get(socket, "/_ping", SHORT).is_ok_and(|r| r.status == 200)
+}
+
+/// The engine's API version (`GET /version`), when it says.
+fn api_version_of(socket: &std::path::Path) -> Option<(u32, u32)> {
+    get(socket, "/version", SHORT)
+        .ok()
+        .filter(|r| r.status == 200)
+        .and_then(|r| serde_json::from_str::<Value>(&r.text(1 << 20)).ok())
+        .and_then(|v| v.get("ApiVersion")?.as_str().and_then(api_version))
+}
+
+/// What `GET /images/{name}/json` said.
+enum Inspected {
+    Absent,
+    /// The engine has the image; its ID when the answer holds one.
+    Present {
+        id: Option<String>,
+    },
+}
+
+/// Asks an engine whether it has the image (404 is no).
+fn inspect(engine: &EngineAt, text: &str) -> Result<Inspected, EngineError> {
+    let step = || EngineStep::Inspect(text.to_string());
+    let resp =
+        get(&engine.socket, &format!("{}/json", image_path(text)), SHORT).map_err(|source| {
+            EngineError::Request {
+                engine: engine.clone(),
+                step: step(),
+                source,
+            }
+        })?;
+    match resp.status {
+        200 => {
+            let id = serde_json::from_str::<Value>(&resp.text(16 << 20))
+                .ok()
+                .and_then(|v| v.get("Id")?.as_str().map(str::to_string));
+            Ok(Inspected::Present { id })
+        }
+        404 => Ok(Inspected::Absent),
+        _ => Err(status_error(engine, step(), resp)),
+    }
+}
+
+/// `/images/{name}/get`, with `?platform=` when there is a target and the
+/// engine's API takes it.
+fn export_path(text: &str, target: Option<&Platform>, api: Option<(u32, u32)>) -> String {
+    let mut path = format!("{}/get", image_path(text));
+    if let (Some(t), Some(v)) = (target, api) {
+        if v >= EXPORT_PLATFORM_API {
+            let mut p = serde_json::Map::new();
+            p.insert("os".into(), Value::String(t.os.to_string()));
+            p.insert("architecture".into(), Value::String(t.arch.to_string()));
+            if let Some(var) = &t.variant {
+                p.insert("variant".into(), Value::String(var.to_string()));
+            }
+            let json = Value::Object(p).to_string();
+            path.push_str(&format!("?platform={}", super::auth::urlencode(&json)));
+        }
+    }
+    path
+}
+
+/// Starts the export: of the target's platform when the engine takes one,
+/// else (or when it refuses the filter) of the whole image.
+fn export(
+    engine: &EngineAt,
+    text: &str,
+    target: Option<&Platform>,
+    api: Option<(u32, u32)>,
+) -> Result<Response, EngineError> {
+    let step = || EngineStep::Export(text.to_string());
+    let request = |path: &str| {
+        get(&engine.socket, path, LONG).map_err(|source| EngineError::Request {
+            engine: engine.clone(),
+            step: step(),
+            source,
+        })
+    };
+    let plain = export_path(text, None, None);
+    let path = export_path(text, target, api);
+    let mut resp = request(&path)?;
+    if resp.status != 200 && path != plain {
+        // The image has no such platform (or the daemon refuses the
+        // filter): export all of it, and every platform is judged
+        // against the target, as for an archive.
+        resp = request(&plain)?;
+    }
+    if resp.status != 200 {
+        return Err(status_error(engine, step(), resp));
+    }
+    Ok(resp)
+}
+
+/// An engine's error status, with its message.
+fn status_error(engine: &EngineAt, step: EngineStep, resp: Response) -> EngineError {
+    let status = resp.status;
+    let body = resp.text(64 * 1024);
+    EngineError::Status {
+        engine: engine.clone(),
+        step,
+        status,
+        message: engine_message(&body),
+    }
 }
 
 /// The `message` of an engine's JSON error, else the body.
@@ -501,6 +603,9 @@ mod tests {
             unix_path("unix:///run/x.sock", "DOCKER_HOST").unwrap(),
             PathBuf::from("/run/x.sock")
         );
-        assert!(unix_path("tcp://1.2.3.4:2375", "DOCKER_HOST").is_err());
+        assert!(matches!(
+            unix_path("tcp://1.2.3.4:2375", "DOCKER_HOST"),
+            Err(EngineError::NotUnix { .. })
+        ));
     }
 }

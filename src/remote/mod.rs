@@ -10,6 +10,7 @@
 
 pub mod auth;
 pub mod engine;
+pub mod error;
 pub mod reference;
 pub mod registry;
 pub mod resolve;
@@ -25,7 +26,10 @@ use crate::platform::Platform;
 use crate::progress::Reporter;
 use crate::source::Source;
 use crate::source::SourceError;
-pub use reference::Reference;
+pub use auth::AuthError;
+pub use engine::Absence;
+pub use error::{EngineError, RegistryError};
+pub use reference::{Reference, ReferenceError};
 
 pub use crate::source::BlobStore;
 
@@ -36,10 +40,99 @@ pub use crate::source::BlobStore;
 pub enum OpenError {
     #[error(transparent)]
     Source(SourceError),
+    #[error(transparent)]
+    Usage(#[from] ClassifyError),
+    #[error("{input}: --offline: reading from a registry needs the network")]
+    Offline { input: String },
+    #[error("{input}: {source}")]
+    Registry {
+        input: String,
+        #[source]
+        source: Box<RegistryError>,
+    },
+    #[error("{input}: {source}")]
+    Engine {
+        input: String,
+        #[source]
+        source: Box<EngineError>,
+    },
+    /// `docker:REF` or `podman:REF` and that engine does not have it.
+    #[error("{input}: {absence}; try `{} pull {text}` first, or registry:{reference} to read it from its registry", .kind.as_str())]
+    NotInEngine {
+        input: String,
+        kind: EngineKind,
+        text: String,
+        reference: Box<Reference>,
+        absence: Absence,
+    },
+    /// A bare reference that no file, engine or registry has.
+    #[error("{input}: no such file, and the image {reference} was not found: {}. To read a file, give its path (./{text}); to read an image, `docker save {text} -o image.tar`, or write registry:{reference} or docker:{text} to ask one source", join(.tried))]
+    NotFound {
+        input: String,
+        text: String,
+        reference: Box<Reference>,
+        /// What each lookup of `--source` said, in order.
+        tried: Vec<Tried>,
+    },
+}
+
+impl OpenError {
+    /// The cap of [`Limits`] reached, if that is why the input is unreadable.
+    pub fn exceeded(&self) -> Option<crate::limits::Exceeded> {
+        match self {
+            OpenError::Source(e) => e.exceeded(),
+            OpenError::Registry { source, .. } => source.exceeded(),
+            OpenError::Engine { source, .. } => source.exceeded(),
+            OpenError::NotFound { tried, .. } => tried.iter().find_map(Tried::exceeded),
+            OpenError::Usage(_) | OpenError::Offline { .. } | OpenError::NotInEngine { .. } => None,
+        }
+    }
+}
+
+/// What one lookup of a bare reference said.
+#[derive(Debug, thiserror::Error)]
+pub enum Tried {
+    #[error(transparent)]
+    Engine(EngineError),
     #[error("{0}")]
-    Usage(String),
-    #[error("{input}: {what}")]
-    Remote { input: String, what: String },
+    EngineAbsent(Absence),
+    #[error("the registry was not asked (--offline)")]
+    RegistryOffline,
+    #[error(transparent)]
+    Registry(RegistryError),
+}
+
+impl Tried {
+    pub fn exceeded(&self) -> Option<crate::limits::Exceeded> {
+        match self {
+            Tried::Engine(e) => e.exceeded(),
+            Tried::Registry(e) => e.exceeded(),
+            Tried::EngineAbsent(_) | Tried::RegistryOffline => None,
+        }
+    }
+}
+
+fn join(tried: &[Tried]) -> String {
+    tried
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Why an input word is neither a path nor a reference archscan takes.
+#[derive(Debug, thiserror::Error)]
+pub enum ClassifyError {
+    /// `docker://REF`: a registry or the local engine?
+    #[error("{word}: `docker://` is ambiguous here: write registry:{rest} for a registry, or docker:{rest} for the local Docker Engine")]
+    DockerScheme { word: String, rest: String },
+    /// `docker:REF`, `podman:REF` or `registry:REF` with no valid reference.
+    #[error("{word}: {source}")]
+    Reference {
+        word: String,
+        #[source]
+        source: ReferenceError,
+    },
 }
 
 /// Where an image came from, for the report's `source.origin`.
@@ -156,7 +249,7 @@ pub enum Input {
 pub const ARCHIVE_SUFFIXES: &[&str] = &[".tar", ".tgz", ".tar.gz", ".tar.zst", ".tar.xz"];
 
 /// Tells what an input word names.
-pub fn classify(word: &str) -> std::result::Result<Input, String> {
+pub fn classify(word: &str) -> std::result::Result<Input, ClassifyError> {
     if word == "-" || Path::new(word).exists() {
         return Ok(Input::Path(word.to_string()));
     }
@@ -172,17 +265,18 @@ pub fn classify(word: &str) -> std::result::Result<Input, String> {
     for (prefix, kind) in engine {
         if let Some(r) = word.strip_prefix(prefix) {
             if let Some(rest) = r.strip_prefix("//") {
-                return Err(format!(
-                    "{word}: `docker://` is ambiguous here: write registry:{rest} for a registry, or docker:{rest} for the local Docker Engine"
-                ));
+                return Err(ClassifyError::DockerScheme {
+                    word: word.to_string(),
+                    rest: rest.to_string(),
+                });
             }
-            let reference = Reference::parse(r).map_err(|e| format!("{word}: {e}"))?;
+            let reference = Reference::parse(r).map_err(bad_reference(word))?;
             return Ok(Input::Engine(kind, r.to_string(), reference));
         }
     }
     if let Some(r) = word.strip_prefix("registry:") {
         let r = r.strip_prefix("//").unwrap_or(r);
-        let reference = Reference::parse(r).map_err(|e| format!("{word}: {e}"))?;
+        let reference = Reference::parse(r).map_err(bad_reference(word))?;
         return Ok(Input::Registry(reference));
     }
     let path_like = word.starts_with('/')
@@ -201,6 +295,13 @@ pub fn classify(word: &str) -> std::result::Result<Input, String> {
     }
 }
 
+fn bad_reference(word: &str) -> impl FnOnce(ReferenceError) -> ClassifyError + '_ {
+    move |source| ClassifyError::Reference {
+        word: word.to_string(),
+        source,
+    }
+}
+
 /// Opens what an input word names. A path opens as before, with no network
 /// code on its way; a reference is looked up as [`classify`] and the options
 /// say.
@@ -212,31 +313,37 @@ pub fn open(
     meter: &Meter,
     progress: &Reporter,
 ) -> Result<(Source, Option<Origin>), OpenError> {
-    let input = classify(word).map_err(OpenError::Usage)?;
-    let fail = |what: String| OpenError::Remote {
-        input: word.to_string(),
-        what,
-    };
+    let input = classify(word)?;
+    let input_word = || word.to_string();
     match input {
         Input::Path(p) => Source::open(&p, limits, meter, progress)
             .map(|s| (s, None))
             .map_err(OpenError::Source),
         Input::Registry(r) => {
             if opts.offline {
-                return Err(fail(
-                    "--offline: reading from a registry needs the network".into(),
-                ));
+                return Err(OpenError::Offline {
+                    input: input_word(),
+                });
             }
-            open_registry(word, &r, opts, limits, meter).map_err(fail)
+            open_registry(word, &r, opts, limits, meter).map_err(|source| OpenError::Registry {
+                input: input_word(),
+                source: Box::new(source),
+            })
         }
         Input::Engine(kind, text, r) => {
             match engine::open(&[kind], &text, &r, target, limits, meter, progress) {
                 Ok(engine::Lookup::Found(s, origin)) => Ok((*s, Some(origin))),
-                Ok(engine::Lookup::Absent(why)) => Err(fail(format!(
-                "{why}; try `{} pull {text}` first, or registry:{r} to read it from its registry",
-                kind.as_str()
-            ))),
-                Err(e) => Err(fail(e)),
+                Ok(engine::Lookup::Absent(absence)) => Err(OpenError::NotInEngine {
+                    input: input_word(),
+                    kind,
+                    text,
+                    reference: Box::new(r),
+                    absence,
+                }),
+                Err(source) => Err(OpenError::Engine {
+                    input: input_word(),
+                    source: Box::new(source),
+                }),
             }
         }
         Input::Bare(text, r) => {
@@ -247,23 +354,23 @@ pub fn open(
                         let kinds = [EngineKind::Docker, EngineKind::Podman];
                         match engine::open(&kinds, &text, &r, target, limits, meter, progress) {
                             Ok(engine::Lookup::Found(s, origin)) => return Ok((*s, Some(origin))),
-                            Ok(engine::Lookup::Absent(why)) => tried.push(why),
-                            Err(e) => tried.push(e),
+                            Ok(engine::Lookup::Absent(why)) => tried.push(Tried::EngineAbsent(why)),
+                            Err(e) => tried.push(Tried::Engine(e)),
                         }
                     }
-                    Lookup::Registry if opts.offline => {
-                        tried.push("the registry was not asked (--offline)".to_string());
-                    }
+                    Lookup::Registry if opts.offline => tried.push(Tried::RegistryOffline),
                     Lookup::Registry => match open_registry(word, &r, opts, limits, meter) {
                         Ok(found) => return Ok(found),
-                        Err(e) => tried.push(e),
+                        Err(e) => tried.push(Tried::Registry(e)),
                     },
                 }
             }
-            Err(fail(format!(
-                "no such file, and the image {r} was not found: {}. To read a file, give its path (./{text}); to read an image, `docker save {text} -o image.tar`, or write registry:{r} or docker:{text} to ask one source",
-                tried.join("; ")
-            )))
+            Err(OpenError::NotFound {
+                input: input_word(),
+                text,
+                reference: Box::new(r),
+                tried,
+            })
         }
     }
 }
@@ -274,7 +381,7 @@ fn open_registry(
     opts: &RemoteOptions,
     limits: &Limits,
     meter: &Meter,
-) -> std::result::Result<(Source, Option<Origin>), String> {
+) -> std::result::Result<(Source, Option<Origin>), RegistryError> {
     let (blobs, origin) = registry::RegistryBlobs::open(r, opts, limits)?;
     Ok((
         Source::from_blobs(word, Box::new(blobs), meter),
@@ -346,8 +453,51 @@ mod tests {
             Input::Engine(EngineKind::Docker, ..)
         ));
         let e = classify("docker://nginx").unwrap_err();
-        assert!(e.contains("registry:nginx"), "{e}");
-        assert!(classify("registry:Bad Ref").is_err());
+        assert!(matches!(e, ClassifyError::DockerScheme { .. }), "{e:?}");
+        assert!(e.to_string().contains("registry:nginx"), "{e}");
+        assert!(matches!(
+            classify("registry:Bad Ref"),
+            Err(ClassifyError::Reference {
+                source: ReferenceError::Uppercase(_),
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_bare_reference_nobody_has_says_what_each_source_said_and_what_to_try() {
+        let r = Reference::parse("nginx:1").unwrap();
+        let e = OpenError::NotFound {
+            input: "nginx:1".into(),
+            text: "nginx:1".into(),
+            reference: Box::new(r.clone()),
+            tried: vec![
+                Tried::EngineAbsent(Absence::NoEngine(vec!["/var/run/docker.sock".into()])),
+                Tried::RegistryOffline,
+            ],
+        };
+        assert_eq!(
+            e.to_string(),
+            "nginx:1: no such file, and the image docker.io/library/nginx:1 was not found: no local engine answers (tried /var/run/docker.sock); the registry was not asked (--offline). To read a file, give its path (./nginx:1); to read an image, `docker save nginx:1 -o image.tar`, or write registry:docker.io/library/nginx:1 or docker:nginx:1 to ask one source"
+        );
+        assert_eq!(e.exceeded(), None);
+        let e = OpenError::NotInEngine {
+            input: "podman:nginx:1".into(),
+            kind: EngineKind::Podman,
+            text: "nginx:1".into(),
+            reference: Box::new(r),
+            absence: Absence::NoImage {
+                engines: vec![error::EngineAt {
+                    kind: EngineKind::Podman,
+                    socket: "/run/podman/podman.sock".into(),
+                }],
+                image: "nginx:1".into(),
+            },
+        };
+        assert_eq!(
+            e.to_string(),
+            "podman:nginx:1: the podman engine at /run/podman/podman.sock has no image nginx:1; try `podman pull nginx:1` first, or registry:docker.io/library/nginx:1 to read it from its registry"
+        );
     }
 
     #[test]

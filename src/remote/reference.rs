@@ -16,6 +16,35 @@ pub const DOCKER_HUB_AUTH_KEY: &str = "https://index.docker.io/v1/";
 /// Longest repository path (registry included) the grammar allows.
 const NAME_MAX: usize = 255;
 
+/// Why a word is not an image reference (the Docker reference grammar).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReferenceError {
+    #[error("empty image reference")]
+    Empty,
+    #[error("invalid tag {tag:?} in image reference {reference:?}")]
+    Tag { tag: String, reference: String },
+    #[error("image reference {0:?} has no name")]
+    NoName(String),
+    #[error("invalid registry {registry:?} in image reference {reference:?}")]
+    Registry { registry: String, reference: String },
+    #[error("invalid image reference {0:?}: repository name must be lowercase")]
+    Uppercase(String),
+    #[error("invalid image reference {0:?}")]
+    Repository(String),
+    #[error("invalid image reference {reference:?}: the name is longer than {max} characters")]
+    TooLong { reference: String, max: usize },
+    #[error("invalid digest {0:?}: expected algorithm:hex")]
+    DigestForm(String),
+    #[error("unsupported digest algorithm {algorithm:?} in {digest:?}")]
+    DigestAlgorithm { algorithm: String, digest: String },
+    #[error("invalid digest {digest:?}: {algorithm} takes {hex_digits} lower-case hex digits")]
+    DigestHex {
+        digest: String,
+        algorithm: &'static str,
+        hex_digits: usize,
+    },
+}
+
 /// A normalised image reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
@@ -31,9 +60,9 @@ pub struct Reference {
 
 impl Reference {
     /// Parses a reference the way `docker pull` does.
-    pub fn parse(s: &str) -> Result<Reference, String> {
+    pub fn parse(s: &str) -> Result<Reference, ReferenceError> {
         if s.is_empty() {
-            return Err("empty image reference".into());
+            return Err(ReferenceError::Empty);
         }
         let (rest, digest) = match s.split_once('@') {
             Some((r, d)) => (r, Some(parse_digest(d)?)),
@@ -51,11 +80,14 @@ impl Reference {
         };
         if let Some(t) = tag {
             if !valid_tag(t) {
-                return Err(format!("invalid tag {t:?} in image reference {s:?}"));
+                return Err(ReferenceError::Tag {
+                    tag: t.to_string(),
+                    reference: s.to_string(),
+                });
             }
         }
         if name.is_empty() {
-            return Err(format!("image reference {s:?} has no name"));
+            return Err(ReferenceError::NoName(s.to_string()));
         }
         let (registry, path) = match name.split_once('/') {
             Some((first, remainder)) if is_registry(first) => (first.to_string(), remainder),
@@ -67,17 +99,16 @@ impl Reference {
             registry
         };
         if !valid_registry(&registry) {
-            return Err(format!(
-                "invalid registry {registry:?} in image reference {s:?}"
-            ));
+            return Err(ReferenceError::Registry {
+                registry,
+                reference: s.to_string(),
+            });
         }
         if path.is_empty() || !path.split('/').all(valid_component) {
             if path.bytes().any(|b| b.is_ascii_uppercase()) {
-                return Err(format!(
-                    "invalid image reference {s:?}: repository name must be lowercase"
-                ));
+                return Err(ReferenceError::Uppercase(s.to_string()));
             }
-            return Err(format!("invalid image reference {s:?}"));
+            return Err(ReferenceError::Repository(s.to_string()));
         }
         let repository = if registry == DOCKER_HUB && !path.contains('/') {
             format!("library/{path}")
@@ -85,9 +116,10 @@ impl Reference {
             path.to_string()
         };
         if registry.len() + 1 + repository.len() > NAME_MAX {
-            return Err(format!(
-                "invalid image reference {s:?}: the name is longer than {NAME_MAX} characters"
-            ));
+            return Err(ReferenceError::TooLong {
+                reference: s.to_string(),
+                max: NAME_MAX,
+            });
         }
         let tag = match (tag, &digest) {
             (Some(t), _) => Some(t.to_string()),
@@ -245,23 +277,30 @@ fn valid_tag(t: &str) -> bool {
 }
 
 /// `algorithm:hex`, with sha256 and sha512 checked for their lengths.
-fn parse_digest(d: &str) -> Result<String, String> {
+fn parse_digest(d: &str) -> Result<String, ReferenceError> {
     let Some((alg, hex)) = d.split_once(':') else {
-        return Err(format!("invalid digest {d:?}: expected algorithm:hex"));
+        return Err(ReferenceError::DigestForm(d.to_string()));
     };
-    let want = match alg {
-        "sha256" => 64,
-        "sha512" => 128,
-        _ => return Err(format!("unsupported digest algorithm {alg:?} in {d:?}")),
+    let (algorithm, want) = match alg {
+        "sha256" => ("sha256", 64),
+        "sha512" => ("sha512", 128),
+        _ => {
+            return Err(ReferenceError::DigestAlgorithm {
+                algorithm: alg.to_string(),
+                digest: d.to_string(),
+            })
+        }
     };
     if hex.len() != want
         || !hex
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     {
-        return Err(format!(
-            "invalid digest {d:?}: {alg} takes {want} lower-case hex digits"
-        ));
+        return Err(ReferenceError::DigestHex {
+            digest: d.to_string(),
+            algorithm,
+            hex_digits: want,
+        });
     }
     Ok(d.to_string())
 }
@@ -328,7 +367,32 @@ mod tests {
             assert!(Reference::parse(bad).is_err(), "{bad:?} should not parse");
         }
         let long = format!("r.io/{}", "a".repeat(260));
-        assert!(Reference::parse(&long).is_err());
+        assert!(matches!(
+            Reference::parse(&long),
+            Err(ReferenceError::TooLong { max: NAME_MAX, .. })
+        ));
+    }
+
+    #[test]
+    fn errors_say_which_part_is_wrong() {
+        assert_eq!(Reference::parse(""), Err(ReferenceError::Empty));
+        assert_eq!(
+            Reference::parse("Nginx"),
+            Err(ReferenceError::Uppercase("Nginx".into()))
+        );
+        assert!(matches!(
+            Reference::parse("nginx:-x"),
+            Err(ReferenceError::Tag { .. })
+        ));
+        let e = Reference::parse("nginx@sha256:abc").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            r#"invalid digest "sha256:abc": sha256 takes 64 lower-case hex digits"#
+        );
+        assert!(matches!(
+            Reference::parse("nginx@md5:0123"),
+            Err(ReferenceError::DigestAlgorithm { .. })
+        ));
     }
 
     #[test]

@@ -23,7 +23,8 @@ use ureq::http::Response;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::{Agent, Body};
 
-use super::auth::{self, Challenge, Credential};
+use super::auth::{self, AuthError, Challenge, Credential};
+use super::error::{Place, RegistryError};
 use super::reference::Reference;
 use super::{BlobStore, Origin, RemoteOptions};
 use crate::digest::{Digest, Hasher};
@@ -56,55 +57,28 @@ pub struct Registry {
     /// answers it (a Bearer token is fetched once and reused).
     /// Read once, at connection; a helper that failed is only an error
     /// when the registry asks for credentials.
-    credential: Result<Option<Credential>, String>,
+    credential: Result<Option<Credential>, Arc<AuthError>>,
     authorization: Mutex<Option<String>>,
     /// What the tests lower to make backoff fast.
     backoff: Duration,
 }
 
-/// An HTTP status turned into the one-line error the user sees.
-fn status_error(r: &Reference, status: u16, what: &str, body: &str) -> String {
-    let reason = match status {
-        401 => {
-            "unauthorized: log in with `docker login` or check the credentials in the Docker config"
-        }
-        403 => "forbidden: these credentials may not pull this repository",
-        404 => "not found",
-        429 => "too many requests",
-        _ => "",
-    };
-    let detail = serde_json::from_str::<Value>(body)
-        .ok()
-        .and_then(|v| {
-            v.get("errors")?
-                .get(0)?
-                .get("message")?
-                .as_str()
-                .map(str::to_string)
-        })
-        .map(|m| format!(" ({m})"))
-        .unwrap_or_default();
-    let sep = if reason.is_empty() { "" } else { ": " };
-    format!(
-        "registry {}, repository {}: {what}: HTTP {status}{sep}{reason}{detail}",
-        r.registry, r.repository
-    )
-}
-
-/// Why a transport error happened, in one line.
-fn transport_error(r: &Reference, base: &str, e: &ureq::Error) -> String {
-    let hint = match e {
-        ureq::Error::Timeout(_) => {
-            " (the registry sent nothing in time, after retries; --timeout SECONDS raises the limit)"
-        }
-        ureq::Error::HostNotFound => " (no address for this host name in /etc/hosts or DNS)",
-        ureq::Error::ConnectionFailed => " (nothing answers on that port)",
-        _ => "",
-    };
-    format!(
-        "registry {} ({base}), repository {}: {e}{hint}",
-        r.registry, r.repository
-    )
+/// An HTTP status turned into the error the user sees (the first
+/// `errors[].message` of the body, when it is the registry's JSON).
+fn status_error(place: Place, status: u16, what: String, body: &str) -> RegistryError {
+    let message = serde_json::from_str::<Value>(body).ok().and_then(|v| {
+        v.get("errors")?
+            .get(0)?
+            .get("message")?
+            .as_str()
+            .map(str::to_string)
+    });
+    RegistryError::Status {
+        place,
+        what,
+        status,
+        message,
+    }
 }
 
 /// Errors worth another attempt: the connection, not the request.
@@ -117,7 +91,7 @@ fn transient(e: &ureq::Error) -> bool {
 
 /// The CA certificates to trust: `--ca-file`, `SSL_CERT_FILE`, and the
 /// system bundle; Mozilla's roots (built in) when none of them exists.
-fn root_certs(opts: &RemoteOptions) -> Result<RootCerts, String> {
+fn root_certs(opts: &RemoteOptions) -> Result<RootCerts, RegistryError> {
     let mut extra: Vec<Certificate<'static>> = Vec::new();
     if let Some(ca) = &opts.ca_file {
         read_pem(ca, &mut extra, true)?;
@@ -151,10 +125,15 @@ fn read_pem(
     path: &std::path::Path,
     certs: &mut Vec<Certificate<'static>>,
     required: bool,
-) -> Result<(), String> {
+) -> Result<(), RegistryError> {
     let pem = match std::fs::read(path) {
         Ok(p) => p,
-        Err(e) if required => return Err(format!("{}: {e}", path.display())),
+        Err(source) if required => {
+            return Err(RegistryError::CaFile {
+                path: path.to_path_buf(),
+                source,
+            })
+        }
         Err(_) => return Ok(()),
     };
     let before = certs.len();
@@ -164,7 +143,9 @@ fn read_pem(
         }
     }
     if required && certs.len() == before {
-        return Err(format!("{}: no PEM certificate in it", path.display()));
+        return Err(RegistryError::NoCertificate {
+            path: path.to_path_buf(),
+        });
     }
     Ok(())
 }
@@ -213,7 +194,12 @@ pub fn no_proxy_matches(list: &str, host: &str) -> bool {
     })
 }
 
-fn agent(opts: &RemoteOptions, host: &str, verify: bool, https: bool) -> Result<Agent, String> {
+fn agent(
+    opts: &RemoteOptions,
+    host: &str,
+    verify: bool,
+    https: bool,
+) -> Result<Agent, RegistryError> {
     let tls = TlsConfig::builder()
         .root_certs(root_certs(opts)?)
         .disable_verification(!verify)
@@ -238,7 +224,7 @@ fn agent(opts: &RemoteOptions, host: &str, verify: bool, https: bool) -> Result<
 
 impl Registry {
     /// Connects: picks the scheme (with `/v2/`), reads the credentials.
-    pub fn connect(reference: &Reference, opts: &RemoteOptions) -> Result<Registry, String> {
+    pub fn connect(reference: &Reference, opts: &RemoteOptions) -> Result<Registry, RegistryError> {
         let host = reference.api_host().to_string();
         let hostname = super::reference::host_of(&host).to_string();
         let insecure = reference.is_loopback()
@@ -246,7 +232,7 @@ impl Registry {
                 .insecure_registries
                 .iter()
                 .any(|h| h == &reference.registry || h == &host || h == &hostname);
-        let credential = auth::lookup(&reference.registry);
+        let credential = auth::lookup(&reference.registry).map_err(Arc::new);
         let mut tries: Vec<(String, Agent)> = vec![(
             format!("https://{host}"),
             agent(opts, &hostname, !insecure, true)?,
@@ -257,7 +243,7 @@ impl Registry {
                 agent(opts, &hostname, false, false)?,
             ));
         }
-        let mut last = String::new();
+        let mut last = None;
         let count = tries.len();
         for (i, (base, agent)) in tries.into_iter().enumerate() {
             let reg = Registry {
@@ -272,11 +258,35 @@ impl Registry {
             // fails the same way every time.
             match reg.ping(i + 1 == count) {
                 Ok(()) => return Ok(reg),
-                Err(PingError::Transport(e)) => last = e,
+                Err(PingError::Transport(e)) => last = Some(e),
                 Err(PingError::Fatal(e)) => return Err(e),
             }
         }
-        Err(last)
+        // `tries` holds HTTPS at least, so a transport error was kept.
+        Err(last.unwrap_or(RegistryError::Transport {
+            registry: reference.registry.clone(),
+            base: format!("https://{host}"),
+            repository: reference.repository.clone(),
+            source: Box::new(ureq::Error::ConnectionFailed),
+        }))
+    }
+
+    /// The registry and repository, for errors.
+    fn place(&self) -> Place {
+        Place {
+            registry: self.reference.registry.clone(),
+            repository: Some(self.reference.repository.clone()),
+        }
+    }
+
+    /// A transport error of a request to this registry.
+    fn transport(&self, source: ureq::Error) -> RegistryError {
+        RegistryError::Transport {
+            registry: self.reference.registry.clone(),
+            base: self.base.clone(),
+            repository: self.reference.repository.clone(),
+            source: Box::new(source),
+        }
     }
 
     /// `GET /v2/`: the registry answers, and says how it wants to be asked.
@@ -301,22 +311,16 @@ impl Registry {
                         return Ok(());
                     }
                     return Err(PingError::Fatal(status_error(
-                        &self.reference,
+                        self.place(),
                         status,
-                        "GET /v2/",
+                        "GET /v2/".into(),
                         "",
                     )));
                 }
                 Err(e) if retry && transient(&e) && attempt < ATTEMPTS => {
                     std::thread::sleep(self.backoff * (1 << attempt.min(5)));
                 }
-                Err(e) => {
-                    return Err(PingError::Transport(transport_error(
-                        &self.reference,
-                        &self.base,
-                        &e,
-                    )))
-                }
+                Err(e) => return Err(PingError::Transport(self.transport(e))),
             }
         }
     }
@@ -337,12 +341,16 @@ impl Registry {
 
     /// A GET of `/v2/<repo>/<path>`, with auth, retries and backoff. Returns
     /// every response the caller must judge (2xx, 4xx after auth).
-    fn get(&self, path: &str, headers: &[(&str, String)]) -> Result<Response<Body>, String> {
+    fn get(&self, path: &str, headers: &[(&str, String)]) -> Result<Response<Body>, RegistryError> {
         self.get_v2(&format!("{}/{path}", self.reference.repository), headers)
     }
 
     /// A GET of `/v2/<rest>` (`rest` may carry a query), as [`Registry::get`].
-    fn get_v2(&self, rest: &str, headers: &[(&str, String)]) -> Result<Response<Body>, String> {
+    fn get_v2(
+        &self,
+        rest: &str,
+        headers: &[(&str, String)],
+    ) -> Result<Response<Body>, RegistryError> {
         let url = format!("{}/v2/{rest}", self.base);
         let mut attempt = 0;
         let mut authenticated = false;
@@ -382,23 +390,24 @@ impl Registry {
                 Err(e) if transient(&e) && attempt < ATTEMPTS => {
                     std::thread::sleep(self.backoff * (1 << attempt.min(5)));
                 }
-                Err(e) => return Err(transport_error(&self.reference, &self.base, &e)),
+                Err(e) => return Err(self.transport(e)),
             }
         }
     }
 
-    fn credential(&self) -> Result<Option<&Credential>, String> {
-        self.credential.as_ref().map(Option::as_ref).map_err(|e| {
-            format!(
-                "registry {} asks for credentials: {e}",
-                self.reference.registry
-            )
-        })
+    fn credential(&self) -> Result<Option<&Credential>, RegistryError> {
+        self.credential
+            .as_ref()
+            .map(Option::as_ref)
+            .map_err(|e| RegistryError::Credentials {
+                registry: self.reference.registry.clone(),
+                source: Arc::clone(e),
+            })
     }
 
     /// Answers a challenge: Basic with the stored password, or Bearer with a
     /// token from the realm. `false` when there is nothing to answer with.
-    fn answer(&self, c: &Challenge) -> Result<bool, String> {
+    fn answer(&self, c: &Challenge) -> Result<bool, RegistryError> {
         let header = if c.scheme.eq_ignore_ascii_case("basic") {
             match self.credential()?.and_then(Credential::basic_header) {
                 Some(h) => h,
@@ -417,12 +426,10 @@ impl Registry {
 
     /// A pull token from the challenge's realm (distribution's token spec;
     /// an identity token is exchanged with the OAuth2 refresh-token grant).
-    fn token(&self, c: &Challenge) -> Result<String, String> {
-        let realm = c.param("realm").ok_or_else(|| {
-            format!(
-                "registry {}: its Bearer challenge names no realm",
-                self.reference.registry
-            )
+    fn token(&self, c: &Challenge) -> Result<String, RegistryError> {
+        let registry = || self.reference.registry.clone();
+        let realm = c.param("realm").ok_or_else(|| RegistryError::NoRealm {
+            registry: registry(),
         })?;
         let scope = c
             .param("scope")
@@ -456,11 +463,10 @@ impl Registry {
                 req.call()
             }
         };
-        let mut resp = resp.map_err(|e| {
-            format!(
-                "registry {}: token service {realm}: {e}",
-                self.reference.registry
-            )
+        let mut resp = resp.map_err(|source| RegistryError::TokenTransport {
+            registry: registry(),
+            realm: realm.to_string(),
+            source: Box::new(source),
         })?;
         let status = resp.status().as_u16();
         let body = resp
@@ -471,51 +477,43 @@ impl Registry {
             .unwrap_or_default();
         if !(200..300).contains(&status) {
             return Err(status_error(
-                &self.reference,
+                self.place(),
                 status,
-                &format!("token service {realm}"),
+                format!("token service {realm}"),
                 &body,
             ));
         }
-        let v: Value = serde_json::from_str(&body).map_err(|e| {
-            format!(
-                "registry {}: token service {realm} answered with no JSON: {e}",
-                self.reference.registry
-            )
+        let v: Value = serde_json::from_str(&body).map_err(|source| RegistryError::TokenJson {
+            registry: registry(),
+            realm: realm.to_string(),
+            source,
         })?;
         v.get("token")
             .or_else(|| v.get("access_token"))
             .and_then(Value::as_str)
             .filter(|t| !t.is_empty())
             .map(str::to_string)
-            .ok_or_else(|| {
-                format!(
-                    "registry {}: token service {realm} gave no token",
-                    self.reference.registry
-                )
+            .ok_or_else(|| RegistryError::NoToken {
+                registry: registry(),
+                realm: realm.to_string(),
             })
     }
 
     /// Fetches a manifest (by tag or digest): its bytes and media type,
     /// verified against the digest asked for.
-    pub fn manifest(&self, reference: &str, limit: usize) -> Result<(Vec<u8>, String), String> {
+    pub fn manifest(
+        &self,
+        reference: &str,
+        limit: usize,
+    ) -> Result<(Vec<u8>, String), RegistryError> {
         let accept = MANIFEST_TYPES.join(", ");
+        let what = || format!("manifest {reference}");
         let mut resp = self.get(&format!("manifests/{reference}"), &[("Accept", accept)])?;
         let status = resp.status().as_u16();
-        let body = read_limited(&mut resp, limit).map_err(|e| {
-            format!(
-                "registry {}, repository {}: manifest {reference}: {e}",
-                self.reference.registry, self.reference.repository
-            )
-        })?;
+        let body = read_limited(&mut resp, limit, self.place(), what())?;
         if status != 200 {
             let text = String::from_utf8_lossy(&body);
-            return Err(status_error(
-                &self.reference,
-                status,
-                &format!("manifest {reference}"),
-                &text,
-            ));
+            return Err(status_error(self.place(), status, what(), &text));
         }
         let content_type = resp
             .headers()
@@ -536,45 +534,43 @@ impl Registry {
         if let Ok(want) = Digest::parse(reference) {
             let got = Digest::of(want.algorithm(), &body);
             if got != want {
-                return Err(format!(
-                    "registry {}, repository {}: manifest {reference} does not match its digest: it hashes to {got}",
-                    self.reference.registry, self.reference.repository
-                ));
+                return Err(RegistryError::DigestMismatch {
+                    place: self.place(),
+                    what: what(),
+                    got,
+                });
             }
         }
         Ok((body, media_type))
     }
 
     /// Fetches a small blob (a config) into memory, verified.
-    pub fn small_blob(&self, digest: &Digest, limit: usize) -> Result<Vec<u8>, String> {
+    pub fn small_blob(&self, digest: &Digest, limit: usize) -> Result<Vec<u8>, RegistryError> {
+        let what = || format!("blob {digest}");
         let mut resp = self.get(&format!("blobs/{digest}"), &[])?;
         let status = resp.status().as_u16();
-        let body = read_limited(&mut resp, limit).map_err(|e| {
-            format!(
-                "registry {}, repository {}: blob {digest}: {e}",
-                self.reference.registry, self.reference.repository
-            )
-        })?;
+        let body = read_limited(&mut resp, limit, self.place(), what())?;
         if status != 200 {
             return Err(status_error(
-                &self.reference,
+                self.place(),
                 status,
-                &format!("blob {digest}"),
+                what(),
                 &String::from_utf8_lossy(&body),
             ));
         }
         let got = Digest::of(digest.algorithm(), &body);
         if &got != digest {
-            return Err(format!(
-                "registry {}, repository {}: blob {digest} does not match its digest: it hashes to {got}",
-                self.reference.registry, self.reference.repository
-            ));
+            return Err(RegistryError::DigestMismatch {
+                place: self.place(),
+                what: what(),
+                got,
+            });
         }
         Ok(body)
     }
 
     /// Opens a blob stream at `offset` (a `Range` request after the first).
-    fn open_blob(&self, digest: &Digest, offset: u64) -> Result<(Body, bool), String> {
+    fn open_blob(&self, digest: &Digest, offset: u64) -> Result<(Body, bool), RegistryError> {
         let headers: Vec<(&str, String)> = if offset > 0 {
             vec![("Range", format!("bytes={offset}-"))]
         } else {
@@ -585,11 +581,12 @@ impl Registry {
         if status == 200 || status == 206 {
             return Ok((resp.into_body(), status == 206));
         }
-        let body = read_limited(&mut resp, 64 * 1024).unwrap_or_default();
+        let body =
+            read_limited(&mut resp, 64 * 1024, self.place(), String::new()).unwrap_or_default();
         Err(status_error(
-            &self.reference,
+            self.place(),
             status,
-            &format!("blob {digest}"),
+            format!("blob {digest}"),
             &String::from_utf8_lossy(&body),
         ))
     }
@@ -603,7 +600,7 @@ const LIST_PAGE_BYTES: usize = 64 << 20;
 impl Registry {
     /// Every tag of the reference's repository (`GET /v2/<name>/tags/list`,
     /// page by page), sorted.
-    pub fn tags(&self, page: usize) -> Result<Vec<String>, String> {
+    pub fn tags(&self, page: usize) -> Result<Vec<String>, RegistryError> {
         let path = format!("{}/tags/list", self.reference.repository);
         self.list(&path, "tags", page)
     }
@@ -611,59 +608,64 @@ impl Registry {
     /// Every repository the registry lists (`GET /v2/_catalog`, page by
     /// page), sorted. A registry that does not offer its catalog (Docker
     /// Hub, most hosted registries) is an error that says so.
-    pub fn catalog(&self, page: usize) -> Result<Vec<String>, String> {
+    pub fn catalog(&self, page: usize) -> Result<Vec<String>, RegistryError> {
         self.list("_catalog", "repositories", page)
     }
 
     /// Pages through a list: the `Link: <…>; rel="next"` header when the
     /// registry sends one (the distribution spec), else `n`+`last` while
     /// pages come back full; a page that adds nothing new ends the walk.
-    fn list(&self, path: &str, key: &str, page: usize) -> Result<Vec<String>, String> {
+    fn list(
+        &self,
+        path: &str,
+        key: &'static str,
+        page: usize,
+    ) -> Result<Vec<String>, RegistryError> {
         let page = page.max(1);
+        let (place, list) = self.list_place(path);
         let mut seen = std::collections::BTreeSet::new();
         let mut next = Some(format!("{path}?n={page}"));
         while let Some(rest) = next.take() {
+            let what = || format!("{list}: GET /v2/{rest}");
             let mut resp = self.get_v2(&rest, &[])?;
             let status = resp.status().as_u16();
-            let body = read_limited(&mut resp, LIST_PAGE_BYTES)
-                .map_err(|e| format!("{}: GET /v2/{rest}: {e}", self.list_name(path)))?;
+            let body = read_limited(&mut resp, LIST_PAGE_BYTES, place.clone(), what())?;
             if status != 200 {
                 return Err(self.list_error(path, status, &String::from_utf8_lossy(&body)));
             }
-            let v: Value = serde_json::from_slice(&body).map_err(|e| {
-                format!(
-                    "{}: GET /v2/{rest} answered with no JSON: {e}",
-                    self.list_name(path)
-                )
-            })?;
+            let v: Value =
+                serde_json::from_slice(&body).map_err(|source| RegistryError::ListJson {
+                    place: place.clone(),
+                    what: what(),
+                    source,
+                })?;
+            let shape = |problem| RegistryError::ListShape {
+                place: place.clone(),
+                what: what(),
+                key,
+                problem,
+            };
             // `"tags": null` is a repository whose tags were all deleted.
             let items = match v.get(key) {
                 None | Some(Value::Null) => Vec::new(),
                 Some(Value::Array(a)) => a.clone(),
-                Some(_) => {
-                    return Err(format!(
-                        "{}: GET /v2/{rest}: `{key}` is not a list",
-                        self.list_name(path)
-                    ))
-                }
+                Some(_) => return Err(shape("is not a list")),
             };
             let before = seen.len();
             let mut last = None;
             for item in &items {
                 let Some(s) = item.as_str() else {
-                    return Err(format!(
-                        "{}: GET /v2/{rest}: `{key}` holds a non-string",
-                        self.list_name(path)
-                    ));
+                    return Err(shape("holds a non-string"));
                 };
                 seen.insert(s.to_string());
                 last = Some(s.to_string());
             }
             if seen.len() > LIST_MAX_ENTRIES {
-                return Err(format!(
-                    "{}: more than {LIST_MAX_ENTRIES} entries",
-                    self.list_name(path)
-                ));
+                return Err(RegistryError::ListTooLong {
+                    place,
+                    what: list.to_string(),
+                    max: LIST_MAX_ENTRIES,
+                });
             }
             if seen.len() == before {
                 break;
@@ -679,31 +681,32 @@ impl Registry {
         Ok(seen.into_iter().collect())
     }
 
-    fn list_name(&self, path: &str) -> String {
+    /// Where a list is, and what it is called: the registry's `catalog`,
+    /// or the repository's `tag list`.
+    fn list_place(&self, path: &str) -> (Place, &'static str) {
         if path == "_catalog" {
-            format!("registry {}: catalog", self.reference.registry)
+            let place = Place {
+                registry: self.reference.registry.clone(),
+                repository: None,
+            };
+            (place, "catalog")
         } else {
-            format!(
-                "registry {}, repository {}: tag list",
-                self.reference.registry, self.reference.repository
-            )
+            (self.place(), "tag list")
         }
     }
 
-    fn list_error(&self, path: &str, status: u16, body: &str) -> String {
+    fn list_error(&self, path: &str, status: u16, body: &str) -> RegistryError {
         if path == "_catalog" && matches!(status, 401 | 403 | 404 | 405) {
-            let r = &self.reference.registry;
-            return format!(
-                "registry {r} does not list its repositories (GET /v2/_catalog: HTTP {status}); name each repository instead, as registry:{r}/REPOSITORY:*"
-            );
+            return RegistryError::NoCatalog {
+                registry: self.reference.registry.clone(),
+                status,
+            };
         }
         if path == "_catalog" {
-            return format!(
-                "registry {}: GET /v2/_catalog: HTTP {status}",
-                self.reference.registry
-            );
+            let (place, _) = self.list_place(path);
+            return status_error(place, status, "GET /v2/_catalog".into(), body);
         }
-        status_error(&self.reference, status, "tag list", body)
+        status_error(self.place(), status, "tag list".into(), body)
     }
 }
 
@@ -732,23 +735,39 @@ fn link_next(headers: &ureq::http::HeaderMap) -> Option<String> {
 
 enum PingError {
     /// Could not talk to it this way (the next scheme may work).
-    Transport(String),
+    Transport(RegistryError),
     /// It answered, and said no.
-    Fatal(String),
+    Fatal(RegistryError),
 }
 
-/// Reads a body of at most `limit` bytes.
-fn read_limited(resp: &mut Response<Body>, limit: usize) -> Result<Vec<u8>, String> {
+/// Reads a body of at most `limit` bytes (`what` was asked, at `place`).
+fn read_limited(
+    resp: &mut Response<Body>,
+    limit: usize,
+    place: Place,
+    what: String,
+) -> Result<Vec<u8>, RegistryError> {
     let mut out = Vec::new();
-    resp.body_mut()
+    let claimed = resp.body().content_length();
+    let read = resp
+        .body_mut()
         .as_reader()
         .take(limit as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| format!("reading the response failed: {e}"))?;
+        .read_to_end(&mut out);
+    if let Err(source) = read {
+        return Err(RegistryError::Read {
+            place,
+            what,
+            source,
+        });
+    }
     if out.len() > limit {
-        return Err(format!(
-            "the response is over the {limit}-byte limit for a JSON document"
-        ));
+        return Err(RegistryError::TooBig {
+            place,
+            what,
+            size: claimed.filter(|&c| c > limit as u64),
+            cap: limit,
+        });
     }
     Ok(out)
 }
@@ -775,10 +794,11 @@ impl BlobReader<'_> {
             let length = body.content_length();
             if let (Some(want), Some(got)) = (self.size, length) {
                 if want != got {
-                    return Err(io::Error::other(format!(
-                        "the registry sends {got} bytes for blob {}, its descriptor says {want}",
-                        self.digest
-                    )));
+                    return Err(io::Error::other(RegistryError::BlobLength {
+                        digest: self.digest.clone(),
+                        got,
+                        want,
+                    }));
                 }
             }
         }
@@ -787,7 +807,9 @@ impl BlobReader<'_> {
             // The registry ignored the range: skip what was already read.
             let skipped = io::copy(&mut (&mut reader).take(self.pos), &mut io::sink())?;
             if skipped != self.pos {
-                return Err(io::Error::other("the blob ended early when resumed"));
+                return Err(io::Error::other(RegistryError::BlobResumedShort {
+                    digest: self.digest.clone(),
+                }));
             }
         }
         self.body = Some(reader);
@@ -798,18 +820,19 @@ impl BlobReader<'_> {
         io::copy(&mut self, &mut io::sink())?;
         if let Some(want) = self.size {
             if self.pos != want {
-                return Err(io::Error::other(format!(
-                    "blob {} is {} bytes, its descriptor says {want}",
-                    self.digest, self.pos
-                )));
+                return Err(io::Error::other(RegistryError::BlobShort {
+                    digest: self.digest.clone(),
+                    got: self.pos,
+                    want,
+                }));
             }
         }
         let got = self.hasher.take().map(Hasher::finish);
         match got {
-            Some(got) if &got != self.digest => Err(io::Error::other(format!(
-                "blob {} does not match its digest: its bytes hash to {got}",
-                self.digest
-            ))),
+            Some(got) if &got != self.digest => Err(io::Error::other(RegistryError::BlobDigest {
+                digest: self.digest.clone(),
+                got,
+            })),
             _ => Ok(()),
         }
     }
@@ -837,10 +860,10 @@ impl Read for BlobReader<'_> {
                     let next = self.pos + n as u64;
                     if let Some(s) = self.size {
                         if next > s {
-                            return Err(io::Error::other(format!(
-                                "blob {} is larger than its descriptor's {s} bytes",
-                                self.digest
-                            )));
+                            return Err(io::Error::other(RegistryError::BlobLong {
+                                digest: self.digest.clone(),
+                                want: s,
+                            }));
                         }
                     }
                     if let Some(h) = self.hasher.as_mut() {
@@ -857,10 +880,12 @@ impl Read for BlobReader<'_> {
                         std::thread::sleep(self.reg.backoff * self.resumes);
                         continue;
                     }
-                    return Err(io::Error::other(format!(
-                        "the connection dropped at byte {} of blob {} ({RESUMES} resumptions failed): {e}",
-                        self.pos, self.digest
-                    )));
+                    return Err(io::Error::other(RegistryError::BlobDropped {
+                        digest: self.digest.clone(),
+                        at: self.pos,
+                        resumes: RESUMES,
+                        source: e,
+                    }));
                 }
             }
         }
@@ -890,18 +915,16 @@ impl RegistryBlobs {
         reference: &Reference,
         opts: &RemoteOptions,
         limits: &Limits,
-    ) -> Result<(RegistryBlobs, Origin), String> {
+    ) -> Result<(RegistryBlobs, Origin), RegistryError> {
         let reg = Registry::connect(reference, opts)?;
         let (body, media_type) = reg.manifest(reference.manifest_ref(), limits.json_bytes)?;
         if !MANIFEST_TYPES.contains(&media_type.as_str()) {
-            return Err(format!(
-                "registry {}, repository {}: {} is a manifest of media type {:?}, not an image index or image manifest archscan can read ({})",
-                reference.registry,
-                reference.repository,
-                reference.manifest_ref(),
+            return Err(RegistryError::MediaType {
+                place: reg.place(),
+                reference: reference.manifest_ref().to_string(),
                 media_type,
-                MANIFEST_TYPES.join(", ")
-            ));
+                accepted: MANIFEST_TYPES,
+            });
         }
         let digest = Digest::sha256_of(&body);
         let mut annotations = serde_json::Map::new();
@@ -925,7 +948,11 @@ impl RegistryBlobs {
                 "annotations": annotations,
             }],
         });
-        let index_json = serde_json::to_vec(&index).map_err(|e| e.to_string())?;
+        let index_json =
+            serde_json::to_vec(&index).map_err(|source| RegistryError::Synthesize {
+                place: reg.place(),
+                source,
+            })?;
         let origin = Origin {
             kind: "registry".into(),
             reference: reference.to_string(),
@@ -1033,11 +1060,17 @@ impl BlobStore for RegistryBlobs {
             .and_then(|k| k.get(name).map(|k| k.0));
         let body = match kind {
             Some(Kind::Manifest) => {
-                let (body, _) = self.reg.manifest(&digest.to_string(), limits.json_bytes)?;
+                let (body, _) = self
+                    .reg
+                    .manifest(&digest.to_string(), limits.json_bytes)
+                    .map_err(|e| e.to_string())?;
                 self.learn(&body);
                 body
             }
-            _ => self.reg.small_blob(&digest, limits.json_bytes)?,
+            _ => self
+                .reg
+                .small_blob(&digest, limits.json_bytes)
+                .map_err(|e| e.to_string())?,
         };
         if let Ok(mut c) = self.cache.lock() {
             c.insert(name.to_string(), body.clone());
@@ -1109,17 +1142,53 @@ mod tests {
         assert_eq!(link_next(&h), None);
     }
 
+    // A manifest over the JSON cap is a typed cap, with the size its
+    // Content-Length claimed when the registry sent one.
+    #[test]
+    fn a_json_answer_over_its_cap_is_exceeded() {
+        use crate::limits::Exceeded;
+        let place = Place {
+            registry: "r.example".into(),
+            repository: Some("o/app".into()),
+        };
+        let mut claimed = Response::new(Body::builder().data(vec![b' '; 100]));
+        let e = read_limited(&mut claimed, 10, place.clone(), "manifest 1".into()).unwrap_err();
+        assert_eq!(
+            e.exceeded(),
+            Some(Exceeded::JsonBytes { size: 100, cap: 10 })
+        );
+        assert_eq!(
+            e.to_string(),
+            "registry r.example, repository o/app: manifest 1: the response is over the 10-byte limit for a JSON document"
+        );
+        let stream = Body::builder().reader(io::Cursor::new(vec![b' '; 100]));
+        let e =
+            read_limited(&mut Response::new(stream), 10, place.clone(), "x".into()).unwrap_err();
+        assert_eq!(
+            e.exceeded(),
+            Some(Exceeded::JsonBytes { size: 11, cap: 10 })
+        );
+        let mut small = Response::new(Body::builder().data(&b"{}"[..]));
+        assert_eq!(
+            read_limited(&mut small, 10, place, "x".into()).unwrap(),
+            b"{}"
+        );
+    }
+
     #[test]
     fn status_errors_name_registry_repository_and_status() {
-        let r = Reference::parse("r.example/o/app:1").unwrap();
+        let place = Place {
+            registry: "r.example".into(),
+            repository: Some("o/app".into()),
+        };
         let e = status_error(
-            &r,
+            place,
             404,
-            "manifest 1",
+            "manifest 1".into(),
             r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#,
         );
         assert_eq!(
-            e,
+            e.to_string(),
             "registry r.example, repository o/app: manifest 1: HTTP 404: not found (manifest unknown)"
         );
     }
