@@ -71,7 +71,10 @@ impl Bytes {
     /// Drops the pages of `start..end` from this process's resident set once
     /// they have been scanned (a no-op for owned bytes). The bytes stay
     /// readable: touching them again faults them back in from the page cache.
-    pub fn release(&self, start: usize, end: usize) {
+    /// Returns whether reading on is worth it: `false` once a read past the
+    /// file's new end was caught (the rest of the map reads as zeros, and
+    /// [`Bytes::changed`] will say so), so a reader can stop at once.
+    pub fn release(&self, start: usize, end: usize) -> bool {
         #[cfg(unix)]
         if let Bytes::Map(m) = self {
             let map = &m.map;
@@ -96,6 +99,16 @@ impl Bytes {
         }
         #[cfg(not(unix))]
         let _ = (start, end);
+        !self.faulted()
+    }
+
+    /// A read past the file's new end was caught (Linux; never elsewhere).
+    fn faulted(&self) -> bool {
+        match self {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            Bytes::Map(m) => m.guard.faulted(),
+            _ => false,
+        }
     }
 
     /// Whether the file behind a map changed while it was read: a read past
@@ -107,10 +120,7 @@ impl Bytes {
         let Bytes::Map(m) = self else {
             return None;
         };
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        let faulted = m.guard.faulted();
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        let faulted = false;
+        let faulted = self.faulted();
         let mapped = m.map.len() as u64;
         let now = m.file.metadata().ok().map(|meta| meta.len());
         (faulted || now.is_some_and(|n| n != mapped)).then_some(Changed { mapped, now })

@@ -168,7 +168,7 @@ pub fn scan_slice(
     meter: &Meter,
     hashing: Hashing,
 ) -> Result<LayerIndex, ScanError> {
-    scan_slice_released(data, limits, meter, hashing, &|_, _| {})
+    scan_slice_released(data, limits, meter, hashing, &|_, _| true)
 }
 
 /// How much of a mapped layer is scanned between two calls to `release`.
@@ -180,13 +180,17 @@ pub const RELEASE_WINDOW: usize = 4 << 20;
 /// of the window already released; reaching back this far drops them again.
 const RELEASE_BACK: usize = 2 << 20;
 
-/// The SHA-256 of a mapped blob, releasing each window once hashed.
-fn hash_released(data: &[u8], release: &(dyn Fn(usize, usize) + Sync)) -> Digest {
+/// The SHA-256 of a mapped blob, releasing each window once hashed; it stops
+/// early when `release` says the input changed under the map (what is hashed
+/// then is not the file's, and the caller reports the change instead).
+fn hash_released(data: &[u8], release: &(dyn Fn(usize, usize) -> bool + Sync)) -> Digest {
     let mut h = Hasher::new(crate::digest::Algorithm::Sha256);
     let mut at = 0usize;
     for chunk in data.chunks(RELEASE_WINDOW) {
         h.update(chunk);
-        release(at.saturating_sub(RELEASE_BACK), at + chunk.len());
+        if !release(at.saturating_sub(RELEASE_BACK), at + chunk.len()) {
+            break;
+        }
         at += chunk.len();
     }
     h.finish()
@@ -195,14 +199,15 @@ fn hash_released(data: &[u8], release: &(dyn Fn(usize, usize) + Sync)) -> Digest
 /// Scans a layer held in memory, calling `release(start, end)` (offsets into
 /// `data`) for every window of about [`RELEASE_WINDOW`] bytes it is done with,
 /// so that the owner of a memory map can drop those pages from the process
-/// (touched file-backed pages count in its resident set). Nothing in a released
+/// (touched file-backed pages count in its resident set); `release` returns
+/// `false` when the map's file changed, and hashing stops there. Nothing in a released
 /// range is read again; reading it anyway would only fault the pages back in.
 pub fn scan_slice_released(
     data: &[u8],
     limits: &Limits,
     meter: &Meter,
     hashing: Hashing,
-    release: &(dyn Fn(usize, usize) + Sync),
+    release: &(dyn Fn(usize, usize) -> bool + Sync),
 ) -> Result<LayerIndex, ScanError> {
     let compression = Compression::sniff(data);
     if compression != Compression::None {
@@ -312,7 +317,7 @@ struct ReleasingReader<'a> {
     data: &'a [u8],
     pos: usize,
     released: usize,
-    release: &'a (dyn Fn(usize, usize) + Sync),
+    release: &'a (dyn Fn(usize, usize) -> bool + Sync),
 }
 
 impl Read for ReleasingReader<'_> {
