@@ -152,6 +152,23 @@ fn write_json<T: Serialize + ?Sized, F: serde_json::ser::Formatter>(
     String::from_utf8(buf).map_err(|e| serde::ser::Error::custom(e.to_string()))
 }
 
+/// `value` as JSON written to `w` (pretty with two-space indent, or
+/// compact), every [`hazard`] in a string escaped: what [`to_json_pretty`]
+/// and [`to_json`] return, without holding it all in memory.
+pub fn write_json_to<W: io::Write, T: Serialize + ?Sized>(
+    w: W,
+    value: &T,
+    pretty: bool,
+) -> Result<(), serde_json::Error> {
+    if pretty {
+        let f = Escaping(serde_json::ser::PrettyFormatter::new());
+        value.serialize(&mut serde_json::Serializer::with_formatter(w, f))
+    } else {
+        let f = Escaping(serde_json::ser::CompactFormatter);
+        value.serialize(&mut serde_json::Serializer::with_formatter(w, f))
+    }
+}
+
 /// `value` as compact JSON (one line), every [`hazard`] in a string escaped.
 pub fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<String, serde_json::Error> {
     write_json(value, serde_json::ser::CompactFormatter)

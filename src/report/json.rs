@@ -7,6 +7,8 @@
 //! Both are written by [`crate::escape`]: strings lossless, controls and
 //! bidi characters as `\uXXXX`.
 
+use std::io::{self, Write};
+
 use serde::Serialize;
 
 use super::{ImageReport, Report, SourceInfo, SCHEMA_VERSION};
@@ -46,7 +48,31 @@ fn failed(e: serde_json::Error) -> String {
 
 /// The whole run as one pretty-printed document, one trailing newline.
 pub fn render(reports: &[Report]) -> String {
-    let doc = Document {
+    let mut out = crate::escape::to_json_pretty(&document(reports)).unwrap_or_else(failed);
+    out.push('\n');
+    out
+}
+
+/// [`render`], written to `w` as it is serialised (the document is never
+/// held whole in memory). An error that is not the writer's (none is
+/// expected: every value serialises) is written as [`render`] would show it.
+pub fn render_to(reports: &[Report], w: &mut dyn Write) -> io::Result<()> {
+    write_value(w, &document(reports), true)?;
+    w.write_all(b"\n")
+}
+
+/// One value as JSON to `w`: an I/O error is returned, a serialisation
+/// error written in the value's place.
+fn write_value<T: Serialize>(w: &mut dyn Write, value: &T, pretty: bool) -> io::Result<()> {
+    match crate::escape::write_json_to(&mut *w, value, pretty) {
+        Ok(()) => Ok(()),
+        Err(e) if e.is_io() => Err(e.into()),
+        Err(e) => w.write_all(failed(e).as_bytes()),
+    }
+}
+
+fn document(reports: &[Report]) -> Document<'_> {
+    Document {
         schema_version: SCHEMA_VERSION,
         target: reports.first().and_then(|r| r.target.as_ref()),
         inputs: reports
@@ -59,15 +85,20 @@ pub fn render(reports: &[Report]) -> String {
                 images: &r.images,
             })
             .collect(),
-    };
-    let mut out = crate::escape::to_json_pretty(&doc).unwrap_or_else(failed);
-    out.push('\n');
-    out
+    }
 }
 
 /// One compact JSON object per line: one per image, one per input error.
 pub fn render_lines(reports: &[Report]) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    // Writing to a Vec fails only on a value that does not serialise, and
+    // that is written in its place.
+    let _ = render_lines_to(reports, &mut out);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`render_lines`], written to `w` line by line.
+pub fn render_lines_to(reports: &[Report], w: &mut dyn Write) -> io::Result<()> {
     for r in reports {
         let line = |image, error| Line {
             schema_version: SCHEMA_VERSION,
@@ -82,9 +113,9 @@ pub fn render_lines(reports: &[Report]) -> String {
             .map(|e| line(None, Some(e.as_str())))
             .chain(r.images.iter().map(|i| line(Some(i), None)));
         for l in lines {
-            out.push_str(&crate::escape::to_json(&l).unwrap_or_else(failed));
-            out.push('\n');
+            write_value(w, &l, false)?;
+            w.write_all(b"\n")?;
         }
     }
-    out
+    Ok(())
 }
