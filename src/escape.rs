@@ -85,6 +85,11 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Escaping<F> {
         w: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // Printable ASCII holds no hazard: written as is, without a look at
+        // each character.
+        if fragment.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return w.write_all(fragment.as_bytes());
+        }
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
             if !hazard(c) {
