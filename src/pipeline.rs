@@ -402,9 +402,10 @@ struct JudgeCtx<'a, 'm> {
     binaries: Option<&'a judge::BinaryMemo>,
 }
 
-/// Most paths the merged views an input keeps may hold together (about
-/// 80 bytes each): past it, views are merged for each image and dropped.
-const MERGED_NODES_KEPT: usize = 1_000_000;
+/// Most paths the merged views an input keeps may hold together (some 65
+/// bytes each, so about 32 MiB): past it, views are merged for each image
+/// and dropped.
+const MERGED_NODES_KEPT: usize = 500_000;
 
 /// A kept merged view, merged by the first image that wants it.
 type OnceView = std::sync::OnceLock<Arc<MergedFs>>;
