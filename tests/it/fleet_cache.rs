@@ -222,3 +222,74 @@ fn a_cache_with_no_room_still_reads_every_layer() {
     assert_eq!((s.reads, s.hits), (2, 0), "evicted, so read again: {s:?}");
     assert_eq!(s.evictions, 2);
 }
+
+/// One archive holding many images on two shared bases (one of two layers),
+/// some of them alike: judged together (in parallel, bases merged once,
+/// binary reports shared), every image's report is the one it gets judged
+/// alone.
+#[test]
+fn images_of_one_input_judged_together_are_judged_as_alone() {
+    let tmp = Tmp::new("fleet-cache-together");
+    let base = base_layer();
+    let second = tar(&[
+        dir("opt/"),
+        file("opt/arm", &elf(183), 0o755),
+        hardlink("bin/tool7", "opt/arm"),
+    ]);
+    let apps: Vec<Vec<u8>> = (0..12)
+        .map(|i| app_layer(&format!("app{}", i % 9)))
+        .collect();
+    let mut entries = Vec::new();
+    let mut manifest = Vec::new();
+    let mut layer_names: std::collections::HashMap<Vec<u8>, String> = Default::default();
+    let mut layer = |entries: &mut Vec<Ent>, l: &[u8]| -> String {
+        if let Some(n) = layer_names.get(l) {
+            return n.clone();
+        }
+        let n = format!("{}/layer.tar", layer_names.len());
+        entries.push(dir(&format!("{}/", layer_names.len())));
+        entries.push(file(&n, l, 0o644));
+        layer_names.insert(l.to_vec(), n.clone());
+        n
+    };
+    for (i, app) in apps.iter().enumerate() {
+        let layers: Vec<&[u8]> = if i % 2 == 0 {
+            vec![&base, app]
+        } else {
+            vec![&base, &second, app]
+        };
+        let arch = if i % 5 == 4 { "arm64" } else { "amd64" };
+        let config = config_for(&layers, &format!("/app/app{}", i % 9), arch);
+        let cfg_name = format!("{}.json", sha(&config).hex());
+        entries.push(file(&cfg_name, &config, 0o644));
+        let names: Vec<String> = layers.iter().map(|l| layer(&mut entries, l)).collect();
+        manifest.push(
+            json!({"Config": cfg_name, "RepoTags": [format!("img{i:02}:latest")], "Layers": names}),
+        );
+    }
+    entries.push(file("manifest.json", &to_json(&json!(manifest)), 0o644));
+    let p = tmp.write("many.tar", &tar(&entries));
+    let path = p.to_str().unwrap();
+    let together = archscan::scan(path, &opts(None));
+    assert_eq!(together.images.len(), apps.len());
+    for (i, img) in together.images.iter().enumerate() {
+        let alone = archscan::scan(
+            path,
+            &ScanOptions {
+                image: Some(format!("img{i:02}:")),
+                ..opts(None)
+            },
+        );
+        assert_eq!(alone.images.len(), 1, "img{i:02}");
+        assert_eq!(
+            serde_json::to_value(img).unwrap(),
+            serde_json::to_value(&alone.images[0]).unwrap(),
+            "img{i:02}"
+        );
+    }
+    let verdicts: Vec<&str> = together.images.iter().map(|i| i.verdict.as_str()).collect();
+    assert!(
+        verdicts.contains(&"fail") && verdicts.contains(&"ok"),
+        "{verdicts:?}"
+    );
+}
