@@ -254,7 +254,7 @@ fn judge_catalog(
         }
         None => None,
     };
-    let merges = Merges::for_plans(&plans);
+    let merges = Merges::for_plans(&plans, opts.cache.as_deref().map(|c| (c, &keys)));
     let binaries = (plans.len() > 1).then(judge::BinaryMemo::default);
     let extras: Vec<Vec<Finding>> = (0..plans.len())
         .map(|i| shared.remove(&i).unwrap_or_default())
@@ -422,10 +422,40 @@ struct Merges<'m> {
     kept: std::sync::Mutex<HashMap<Vec<&'m str>, Arc<OnceView>>>,
     /// Paths held by the kept views.
     nodes: std::sync::atomic::AtomicUsize,
+    /// The run's cache and the input's layer keys: bases shared with other
+    /// inputs.
+    run: Option<(&'m LayerCache, &'m HashMap<&'m str, Option<LayerKey>>)>,
+}
+
+fn merge_all(layers: &[(&str, Arc<LayerIndex>)]) -> Vec<Arc<LayerIndex>> {
+    layers.iter().map(|(_, i)| Arc::clone(i)).collect()
 }
 
 impl<'m> Merges<'m> {
-    fn for_plans(plans: &'m [Planned]) -> Merges<'m> {
+    /// The view of `base` (the layers under an image's own) from the run's
+    /// cache, merged there when absent, when every layer of it has a
+    /// verified key: images of other inputs on the same base reuse it.
+    fn run_view(
+        &self,
+        base: &[(&'m str, Arc<LayerIndex>)],
+        link_hops: usize,
+    ) -> Option<Arc<MergedFs>> {
+        let (cache, keys) = self.run?;
+        let chain: Option<Vec<Digest>> = base
+            .iter()
+            .map(|(m, idx)| match keys.get(m).and_then(Option::as_ref) {
+                Some(k) if k.verified_by(idx) => Some(k.digest.clone()),
+                _ => None,
+            })
+            .collect();
+        let chain = chain?;
+        Some(cache.view(&chain, || MergedFs::merge(merge_all(base), link_hops)))
+    }
+
+    fn for_plans(
+        plans: &'m [Planned],
+        run: Option<(&'m LayerCache, &'m HashMap<&'m str, Option<LayerKey>>)>,
+    ) -> Merges<'m> {
         let mut counts: HashMap<Vec<&'m str>, usize> = HashMap::new();
         for p in plans {
             let Planned::Image(plan) = p else { continue };
@@ -454,6 +484,7 @@ impl<'m> Merges<'m> {
                 .collect(),
             kept: Default::default(),
             nodes: Default::default(),
+            run,
         }
     }
 
@@ -462,14 +493,16 @@ impl<'m> Merges<'m> {
         let chain: Vec<&'m str> = layers.iter().map(|(m, _)| *m).collect();
         let build = || {
             let n = layers.len();
-            if n > 1 && self.wanted.contains(&chain[..n - 1]) {
-                let base = self.get(&layers[..n - 1], link_hops);
-                MergedFs::on(&base, Arc::clone(&layers[n - 1].1))
+            let base = if n < 2 {
+                None
+            } else if self.wanted.contains(&chain[..n - 1]) {
+                Some(self.get(&layers[..n - 1], link_hops))
             } else {
-                MergedFs::merge(
-                    layers.iter().map(|(_, i)| Arc::clone(i)).collect(),
-                    link_hops,
-                )
+                self.run_view(&layers[..n - 1], link_hops)
+            };
+            match base {
+                Some(base) => MergedFs::on(&base, Arc::clone(&layers[n - 1].1)),
+                None => MergedFs::merge(merge_all(layers), link_hops),
             }
         };
         if !self.wanted.contains(&chain) {

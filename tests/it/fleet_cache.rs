@@ -293,3 +293,30 @@ fn images_of_one_input_judged_together_are_judged_as_alone() {
         "{verdicts:?}"
     );
 }
+
+/// Archives on the same base of two layers: the base's merged view is made
+/// once in the run and each image merged on it, with the reports of scans
+/// without the cache.
+#[test]
+fn a_base_shared_by_archives_is_merged_once() {
+    let tmp = Tmp::new("fleet-cache-view");
+    let base = base_layer();
+    let second = tar(&[dir("opt/"), file("opt/arm", &elf(183), 0o755)]);
+    let paths: Vec<_> = (0..3)
+        .map(|i| {
+            let app = app_layer(&format!("app{i}"));
+            let bytes = docker_save(&[&base, &second, &app], &format!("/app/app{i}"));
+            tmp.write(&format!("app{i}.tar"), &bytes)
+        })
+        .collect();
+    let cache = Arc::new(LayerCache::for_limits(&Default::default()));
+    let shared = opts(Some(Arc::clone(&cache)));
+    for p in &paths {
+        let p = p.to_str().unwrap();
+        let with = archscan::scan(p, &shared);
+        assert!(with.errors.is_empty(), "{:?}", with.errors);
+        assert_eq!(judged(&with), judged(&archscan::scan(p, &opts(None))));
+    }
+    let s = cache.stats();
+    assert_eq!(s.view_hits, 2, "{s:?}");
+}
