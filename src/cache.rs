@@ -46,6 +46,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use crate::digest::Digest;
+use crate::layers::merge::MergedFs;
 use crate::layers::scan::LayerIndex;
 use crate::limits::Limits;
 
@@ -87,6 +88,8 @@ pub struct Stats {
     pub not_kept: u64,
     /// Images whose judgement was reused.
     pub image_hits: u64,
+    /// Merged views reused ([`LayerCache::view`]).
+    pub view_hits: u64,
 }
 
 #[derive(Default)]
@@ -98,6 +101,7 @@ struct Counters {
     evictions: AtomicU64,
     not_kept: AtomicU64,
     image_hits: AtomicU64,
+    view_hits: AtomicU64,
 }
 
 enum Slot {
@@ -127,6 +131,7 @@ pub struct LayerCache {
     budget: u64,
     counters: Counters,
     images: Mutex<ImageMemo>,
+    views: Mutex<ViewMemo>,
 }
 
 impl std::fmt::Debug for LayerCache {
@@ -188,6 +193,7 @@ impl LayerCache {
             budget,
             counters: Counters::default(),
             images: Mutex::new(ImageMemo::default()),
+            views: Mutex::new(ViewMemo::default()),
         }
     }
 
@@ -226,6 +232,7 @@ impl LayerCache {
             evictions: get(&c.evictions),
             not_kept: get(&c.not_kept),
             image_hits: get(&c.image_hits),
+            view_hits: get(&c.view_hits),
         }
     }
 
@@ -332,6 +339,7 @@ impl LayerCache {
     /// Drops every kept index (what is still in use elsewhere lives on
     /// there). Returns whether anything was dropped.
     pub fn clear(&self) -> bool {
+        *self.views.lock().unwrap_or_else(|p| p.into_inner()) = ViewMemo::default();
         let mut inner = self.lock();
         let before = inner.slots.len();
         inner.slots.retain(|_, s| matches!(s, Slot::Loading));
@@ -372,6 +380,59 @@ impl LayerCache {
         memo.order.push_back(key.clone());
         memo.map.insert(key, Box::new(judged));
     }
+}
+
+impl LayerCache {
+    /// The merged view of a chain of layers named by their verified keys
+    /// (lowest first): kept, or merged by `merge` and kept (up to
+    /// [`VIEW_NODES_KEPT`] paths in all, the oldest dropped first; none in a
+    /// cache with no room). A view depends only on its layers' bytes, so an
+    /// image of one input is merged on the base another input merged.
+    pub fn view(&self, chain: &[Digest], merge: impl FnOnce() -> MergedFs) -> Arc<MergedFs> {
+        if let Some(v) = self
+            .views
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map
+            .get(chain)
+        {
+            self.counters.view_hits.fetch_add(1, Ordering::Relaxed);
+            return Arc::clone(v);
+        }
+        let fs = Arc::new(merge());
+        let len = fs.len();
+        if self.budget == 0 || len > VIEW_NODES_KEPT {
+            return fs;
+        }
+        let mut memo = self.views.lock().unwrap_or_else(|p| p.into_inner());
+        if memo.map.contains_key(chain) {
+            return fs;
+        }
+        while memo.nodes + len > VIEW_NODES_KEPT {
+            let Some(old) = memo.order.pop_front() else {
+                break;
+            };
+            if let Some(v) = memo.map.remove(&old) {
+                memo.nodes = memo.nodes.saturating_sub(v.len());
+            }
+        }
+        memo.nodes += len;
+        memo.order.push_back(chain.to_vec());
+        memo.map.insert(chain.to_vec(), Arc::clone(&fs));
+        fs
+    }
+}
+
+/// Most paths the merged views the run keeps may hold together (some 65
+/// bytes each: about 32 MiB, besides the indexes they keep alive, which the
+/// run's meter counts).
+pub const VIEW_NODES_KEPT: usize = 500_000;
+
+#[derive(Default)]
+struct ViewMemo {
+    map: HashMap<Vec<Digest>, Arc<MergedFs>>,
+    order: std::collections::VecDeque<Vec<Digest>>,
+    nodes: usize,
 }
 
 /// Most judged images the run keeps for reuse (each is one image's report

@@ -85,6 +85,11 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for Escaping<F> {
         w: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // Printable ASCII holds no hazard: written as is, without a look at
+        // each character.
+        if fragment.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return w.write_all(fragment.as_bytes());
+        }
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
             if !hazard(c) {
@@ -150,6 +155,23 @@ fn write_json<T: Serialize + ?Sized, F: serde_json::ser::Formatter>(
     value.serialize(&mut ser)?;
     // The serializer writes only UTF-8 (strings are `str`, escapes ASCII).
     String::from_utf8(buf).map_err(|e| serde::ser::Error::custom(e.to_string()))
+}
+
+/// `value` as JSON written to `w` (pretty with two-space indent, or
+/// compact), every [`hazard`] in a string escaped: what [`to_json_pretty`]
+/// and [`to_json`] return, without holding it all in memory.
+pub fn write_json_to<W: io::Write, T: Serialize + ?Sized>(
+    w: W,
+    value: &T,
+    pretty: bool,
+) -> Result<(), serde_json::Error> {
+    if pretty {
+        let f = Escaping(serde_json::ser::PrettyFormatter::new());
+        value.serialize(&mut serde_json::Serializer::with_formatter(w, f))
+    } else {
+        let f = Escaping(serde_json::ser::CompactFormatter);
+        value.serialize(&mut serde_json::Serializer::with_formatter(w, f))
+    }
 }
 
 /// `value` as compact JSON (one line), every [`hazard`] in a string escaped.

@@ -141,12 +141,13 @@ fn run(cli: Cli, args: &[OsString]) -> Result<ExitCode, String> {
             }
         }
     }
-    let rendered = render(&cli, &reports, dockerfile, items.len() > 1);
     let code = report::exit_code_with(&reports, &cli.exit_policy());
     let inputs: Vec<&std::ffi::OsStr> = items.iter().map(Item::word).collect();
+    let several = items.len() > 1;
+    let render = |w: &mut dyn Write| render_to(&cli, &reports, dockerfile, several, w);
     match &cli.output {
-        Some(path) => write_output(path, &inputs, rendered.as_bytes())?,
-        None => write_stdout(rendered.as_bytes())?,
+        Some(path) => write_output_with(path, &inputs, render)?,
+        None => write_stdout_with(render)?,
     }
     print_unreadable(&reports);
     Ok(ExitCode::from(u8::try_from(code).unwrap_or(2)))
@@ -156,10 +157,10 @@ fn run(cli: Cli, args: &[OsString]) -> Result<ExitCode, String> {
 /// file, through any link), and through a temporary file in the same
 /// directory renamed into place, so a failed run leaves no half report over
 /// an old one.
-fn write_output(
+fn write_output_with(
     path: &std::path::Path,
     inputs: &[&std::ffi::OsStr],
-    bytes: &[u8],
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), String> {
     #[cfg(unix)]
     if let Ok(out) = std::fs::metadata(path) {
@@ -186,7 +187,13 @@ fn write_output(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.archscan-{}.tmp", std::process::id()));
-    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path));
+    let written = std::fs::File::create(&tmp)
+        .and_then(|f| {
+            let mut w = std::io::BufWriter::with_capacity(1 << 16, f);
+            render(&mut w)?;
+            w.flush()
+        })
+        .and_then(|()| std::fs::rename(&tmp, path));
     if let Err(e) = written {
         let _ = std::fs::remove_file(&tmp);
         return Err(format!("{}: {e}", path.display()));
@@ -309,6 +316,22 @@ fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
     }
 }
 
+/// The report in the format asked for, written to `w`: JSON and JSONL as
+/// they are serialised, the other formats rendered whole first.
+fn render_to(
+    cli: &Cli,
+    reports: &[report::Report],
+    dockerfile: Option<sarif::DockerfileRef>,
+    several: bool,
+    w: &mut dyn Write,
+) -> std::io::Result<()> {
+    match cli.format {
+        OutputFormat::Json => report::json::render_to(reports, w),
+        OutputFormat::Jsonl => report::json::render_lines_to(reports, w),
+        _ => w.write_all(render(cli, reports, dockerfile, several).as_bytes()),
+    }
+}
+
 /// The report in the format asked for; in text, the summary table after the
 /// per-image reports when the run has several inputs (or alone with
 /// `--summary`).
@@ -400,6 +423,19 @@ fn terminal_width() -> Option<usize> {
         }
     }
     None
+}
+
+/// Renders to stdout through a buffer; a reader that left (`archscan x |
+/// head`) is not an error.
+fn write_stdout_with(
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), String> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match render(&mut out).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(format!("cannot write the report: {e}")),
+    }
 }
 
 /// Writes to stdout; a reader that left (`archscan x | head`) is not an error.

@@ -7,6 +7,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::cache::{ImageKey, LayerCache, LayerKey};
 use crate::digest::{Algorithm, Digest, Hasher};
 use crate::findings::Finding;
@@ -252,20 +254,26 @@ fn judge_catalog(
         }
         None => None,
     };
-    let mut merged = LastMerge::default();
+    let merges = Merges::for_plans(&plans, opts.cache.as_deref().map(|c| (c, &keys)));
+    let binaries = (plans.len() > 1).then(judge::BinaryMemo::default);
+    let extras: Vec<Vec<Finding>> = (0..plans.len())
+        .map(|i| shared.remove(&i).unwrap_or_default())
+        .collect();
+    // The images in parallel (within the run's --jobs), in their order.
     let reports: Vec<ImageReport> = plans
-        .iter()
+        .par_iter()
+        .zip(extras)
         .enumerate()
-        .map(|(i, p)| match p {
+        .map(|(i, (p, extra))| match p {
             Planned::Image(plan) => {
-                let extra = shared.remove(&i).unwrap_or_default();
                 let ctx = JudgeCtx {
                     source,
                     scanned: &scanned,
                     keys: &keys,
                     opts,
                     memo,
-                    merged: &mut merged,
+                    merges: &merges,
+                    binaries: binaries.as_ref(),
                 };
                 judge_plan(ctx, plan, selected[i], extra)
             }
@@ -390,30 +398,136 @@ struct JudgeCtx<'a, 'm> {
     opts: &'a ScanOptions,
     /// Where judged images are kept for reuse.
     memo: Option<&'a LayerCache>,
-    merged: &'a mut LastMerge,
+    merges: &'a Merges<'m>,
+    binaries: Option<&'a judge::BinaryMemo>,
 }
 
-/// The last merged filesystem and the layers it was merged from: images of
-/// one input that share all their layers (thousands of tags of one image,
-/// or of one large layer) are merged once.
-#[derive(Default)]
-struct LastMerge {
-    chain: Vec<usize>,
-    fs: Option<Arc<MergedFs>>,
+/// Most paths the merged views an input keeps may hold together (some 65
+/// bytes each, so about 32 MiB): past it, views are merged for each image
+/// and dropped.
+const MERGED_NODES_KEPT: usize = 500_000;
+
+/// A kept merged view, merged by the first image that wants it.
+type OnceView = std::sync::OnceLock<Arc<MergedFs>>;
+
+/// The merged views of one input worth keeping while its images are
+/// judged: a chain of layers that two or more images have as all their
+/// layers (thousands of tags of one image) or as all but their top layer (a
+/// base image under many application images). An image on a kept base is
+/// merged as the base's view plus its own layer ([`MergedFs::on`]).
+struct Merges<'m> {
+    /// The chains (layer members, as [`plan_layers`] applies them) two or
+    /// more images want.
+    wanted: HashSet<Vec<&'m str>>,
+    kept: std::sync::Mutex<HashMap<Vec<&'m str>, Arc<OnceView>>>,
+    /// Paths held by the kept views.
+    nodes: std::sync::atomic::AtomicUsize,
+    /// The run's cache and the input's layer keys: bases shared with other
+    /// inputs.
+    run: Option<(&'m LayerCache, &'m HashMap<&'m str, Option<LayerKey>>)>,
 }
 
-impl LastMerge {
-    fn get(&mut self, indexes: Vec<Arc<LayerIndex>>, link_hops: usize) -> Arc<MergedFs> {
-        let chain: Vec<usize> = indexes.iter().map(|i| Arc::as_ptr(i) as usize).collect();
-        if let Some(fs) = self.fs.as_ref().filter(|_| self.chain == chain) {
-            return Arc::clone(fs);
+fn merge_all(layers: &[(&str, Arc<LayerIndex>)]) -> Vec<Arc<LayerIndex>> {
+    layers.iter().map(|(_, i)| Arc::clone(i)).collect()
+}
+
+impl<'m> Merges<'m> {
+    /// The view of `base` (the layers under an image's own) from the run's
+    /// cache, merged there when absent, when every layer of it has a
+    /// verified key: images of other inputs on the same base reuse it.
+    fn run_view(
+        &self,
+        base: &[(&'m str, Arc<LayerIndex>)],
+        link_hops: usize,
+    ) -> Option<Arc<MergedFs>> {
+        let (cache, keys) = self.run?;
+        let chain: Option<Vec<Digest>> = base
+            .iter()
+            .map(|(m, idx)| match keys.get(m).and_then(Option::as_ref) {
+                Some(k) if k.verified_by(idx) => Some(k.digest.clone()),
+                _ => None,
+            })
+            .collect();
+        let chain = chain?;
+        Some(cache.view(&chain, || MergedFs::merge(merge_all(base), link_hops)))
+    }
+
+    fn for_plans(
+        plans: &'m [Planned],
+        run: Option<(&'m LayerCache, &'m HashMap<&'m str, Option<LayerKey>>)>,
+    ) -> Merges<'m> {
+        let mut counts: HashMap<Vec<&'m str>, usize> = HashMap::new();
+        for p in plans {
+            let Planned::Image(plan) = p else { continue };
+            // Each layer at its last position, as plan_layers applies it.
+            let mut last: HashMap<&str, usize> = HashMap::with_capacity(plan.layers.len());
+            for (i, l) in plan.layers.iter().enumerate() {
+                last.insert(l.member.as_str(), i);
+            }
+            let chain: Vec<&'m str> = plan
+                .layers
+                .iter()
+                .enumerate()
+                .filter(|(i, l)| last.get(l.member.as_str()) == Some(i))
+                .map(|(_, l)| l.member.as_str())
+                .collect();
+            if chain.len() > 1 {
+                *counts.entry(chain[..chain.len() - 1].to_vec()).or_default() += 1;
+            }
+            *counts.entry(chain).or_default() += 1;
         }
-        // Drop the last one before merging the next: one at a time.
-        self.fs = None;
-        let fs = Arc::new(MergedFs::merge(indexes, link_hops));
-        self.chain = chain;
-        self.fs = Some(Arc::clone(&fs));
-        fs
+        Merges {
+            wanted: counts
+                .into_iter()
+                .filter(|(_, n)| *n > 1)
+                .map(|(c, _)| c)
+                .collect(),
+            kept: Default::default(),
+            nodes: Default::default(),
+            run,
+        }
+    }
+
+    /// The merged view of `layers` (an image's, in order).
+    fn get(&self, layers: &[(&'m str, Arc<LayerIndex>)], link_hops: usize) -> Arc<MergedFs> {
+        let chain: Vec<&'m str> = layers.iter().map(|(m, _)| *m).collect();
+        let build = || {
+            let n = layers.len();
+            let base = if n < 2 {
+                None
+            } else if self.wanted.contains(&chain[..n - 1]) {
+                Some(self.get(&layers[..n - 1], link_hops))
+            } else {
+                self.run_view(&layers[..n - 1], link_hops)
+            };
+            match base {
+                Some(base) => MergedFs::on(&base, Arc::clone(&layers[n - 1].1)),
+                None => MergedFs::merge(merge_all(layers), link_hops),
+            }
+        };
+        if !self.wanted.contains(&chain) {
+            return Arc::new(build());
+        }
+        let cell = {
+            let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+            match kept.get(&chain) {
+                Some(cell) => Arc::clone(cell),
+                None if self.nodes.load(std::sync::atomic::Ordering::Relaxed)
+                    < MERGED_NODES_KEPT =>
+                {
+                    let cell = Arc::new(OnceView::new());
+                    kept.insert(chain.clone(), Arc::clone(&cell));
+                    cell
+                }
+                None => return Arc::new(build()),
+            }
+        };
+        Arc::clone(cell.get_or_init(|| {
+            let fs = build();
+            self.nodes
+                .fetch_add(fs.len(), std::sync::atomic::Ordering::Relaxed);
+            Arc::new(fs)
+        }))
     }
 }
 
@@ -424,7 +538,7 @@ struct Judged {
     real_platform: Option<Platform>,
     runs_on: Vec<Platform>,
     platforms: std::collections::BTreeMap<String, usize>,
-    binaries: Vec<judge::BinaryReport>,
+    binaries: Vec<Arc<judge::BinaryReport>>,
     findings: Vec<Finding>,
     runs_on_host: Option<crate::judge::host::HostVerdict>,
 }
@@ -499,9 +613,9 @@ fn image_key(
     h.finish()
 }
 
-fn judge_plan(
-    ctx: JudgeCtx<'_, '_>,
-    plan: &ImagePlan,
+fn judge_plan<'m>(
+    ctx: JudgeCtx<'_, 'm>,
+    plan: &'m ImagePlan,
     selection: Selection,
     extra: Vec<Finding>,
 ) -> ImageReport {
@@ -540,9 +654,8 @@ fn judge_plan(
         fill(&mut base, judged.into(), opts);
         return base;
     }
-    let indexes: Vec<Arc<LayerIndex>> = layers.iter().map(|(_, i)| Arc::clone(i)).collect();
+    let fs = ctx.merges.get(&layers, opts.limits.link_hops);
     drop(layers);
-    let fs = ctx.merged.get(indexes, opts.limits.link_hops);
     let subject = judge::Subject {
         limits: &opts.limits.judge,
         fs: &fs,
@@ -567,6 +680,7 @@ fn judge_plan(
         user: opts.user.as_deref().or(plan.config.user.as_deref()),
         ignore: &opts.ignore,
         program: None,
+        binaries: ctx.binaries,
     };
     let judgement = judge::judge(&subject);
     match key {
@@ -732,6 +846,7 @@ fn judge_rootfs(source: &Source, opts: &ScanOptions, program: Option<&str>) -> I
         user: opts.user.as_deref(),
         ignore: &opts.ignore,
         program,
+        binaries: None,
     };
     // What the walk skipped (unreadable files of a rootfs directory…).
     base.findings = layer

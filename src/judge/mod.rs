@@ -11,7 +11,8 @@ pub mod entrypoint;
 pub mod host;
 pub(crate) mod rules;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 
@@ -61,6 +62,8 @@ pub struct Subject<'a> {
     pub program: Option<&'a str>,
     /// Caps of what the rules examine and what a finding carries.
     pub limits: &'a crate::limits::JudgeLimits,
+    /// Where the [`BinaryReport`]s of the images of one input are shared.
+    pub binaries: Option<&'a BinaryMemo>,
 }
 
 /// The judged parts of an image report.
@@ -71,7 +74,7 @@ pub struct Judgement {
     /// With `--host` (or `--page-size`, `--kernel`): the host's checks.
     pub runs_on_host: Option<host::HostVerdict>,
     pub platforms: BTreeMap<String, usize>,
-    pub binaries: Vec<BinaryReport>,
+    pub binaries: Vec<Arc<BinaryReport>>,
     pub findings: Vec<Finding>,
 }
 
@@ -110,10 +113,73 @@ pub struct BinaryReport {
     pub details: crate::identify::Ident,
 }
 
+/// The [`BinaryReport`]s of the images of one input, shared: a report
+/// depends only on the layer entry (its identification), the path it has in
+/// the merged view, and the layer's position and digest in the image, so
+/// images that share a layer at the same position share its reports (one
+/// allocation per file, not per file per image). It holds the layers it
+/// keys by, so a key is never a freed layer's address.
+#[derive(Default)]
+pub struct BinaryMemo {
+    reports: Mutex<HashMap<BinKey, Vec<Arc<BinaryReport>>>>,
+    held: Mutex<HashMap<usize, Arc<crate::layers::scan::LayerIndex>>>,
+}
+
+/// A layer (by address, kept alive by the memo), an entry of it, and the
+/// position the image gives the layer; the path and the layer's digest
+/// tell apart the (rare) reports under one key.
+#[derive(PartialEq, Eq, Hash)]
+struct BinKey {
+    layer: usize,
+    entry: u32,
+    position: usize,
+}
+
+impl std::fmt::Debug for BinaryMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BinaryMemo").finish_non_exhaustive()
+    }
+}
+
+impl BinaryMemo {
+    fn reports(&self, s: &Subject<'_>, natives: &[Native<'_>]) -> Vec<Arc<BinaryReport>> {
+        let mut map = self.reports.lock().unwrap_or_else(|e| e.into_inner());
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        natives
+            .iter()
+            .map(|n| {
+                let Some(layer) = s.fs.layers().get(n.content.layer) else {
+                    return Arc::new(binary_report(s, n));
+                };
+                let meta = layer_meta(s, n.at);
+                let key = BinKey {
+                    layer: Arc::as_ptr(layer) as usize,
+                    entry: n.content.entry,
+                    position: meta.map(|m| m.position).unwrap_or(n.at.layer),
+                };
+                let digest = meta.and_then(|m| m.digest.as_deref());
+                let same = map.get(&key).and_then(|v| {
+                    v.iter()
+                        .find(|b| *b.path == *n.path && b.layer_digest.as_deref() == digest)
+                });
+                if let Some(b) = same {
+                    return Arc::clone(b);
+                }
+                held.entry(key.layer).or_insert_with(|| Arc::clone(layer));
+                let b = Arc::new(binary_report(s, n));
+                map.entry(key).or_default().push(Arc::clone(&b));
+                b
+            })
+            .collect()
+    }
+}
+
 /// One native file of the merged view.
 pub(crate) struct Native<'a> {
     pub(crate) path: &'a str,
     pub(crate) at: FileRef,
+    /// The entry whose bytes the path has (`at`, or a hard link's target).
+    pub(crate) content: FileRef,
     pub(crate) ident: &'a Ident,
 }
 
@@ -222,7 +288,13 @@ pub fn judge(s: &Subject<'_>) -> Judgement {
         runs_on: real_platform.as_ref().map(hosts_for).unwrap_or_default(),
         real_platform,
         platforms: platform_counts(&natives),
-        binaries: natives.iter().map(|n| binary_report(s, n)).collect(),
+        binaries: match s.binaries {
+            Some(memo) => memo.reports(s, &natives),
+            None => natives
+                .iter()
+                .map(|n| Arc::new(binary_report(s, n)))
+                .collect(),
+        },
         findings,
     }
 }
@@ -395,6 +467,7 @@ fn natives(fs: &MergedFs) -> Vec<Native<'_>> {
             ident.is_native().then_some(Native {
                 path,
                 at: node.at,
+                content,
                 ident,
             })
         })

@@ -51,58 +51,80 @@ pub struct MergedFs {
 impl MergedFs {
     /// Applies the layers in order (lowest first).
     pub fn merge(layers: Vec<Arc<LayerIndex>>, link_hops: usize) -> MergedFs {
-        let mut map: BTreeMap<Arc<str>, Node> = BTreeMap::new();
-        for (li, layer) in layers.iter().enumerate() {
-            let refs = || {
-                layer.entries.iter().enumerate().map(move |(i, e)| {
-                    (
-                        FileRef {
-                            layer: li,
-                            entry: i as u32,
-                        },
-                        e,
-                    )
-                })
-            };
-            for (_, e) in refs().filter(|(_, e)| e.kind == NodeKind::Opaque) {
-                remove_below(&mut map, &e.path);
-            }
-            for (_, e) in refs().filter(|(_, e)| e.kind == NodeKind::Whiteout) {
-                map.remove(&e.path);
-                remove_below(&mut map, &e.path);
-            }
-            for (at, e) in refs() {
-                let (at, content) = match &e.kind {
-                    NodeKind::Opaque | NodeKind::Whiteout => continue,
-                    NodeKind::File => (at, Some(at)),
-                    // A hard link is its target's inode, as the kernel sees
-                    // it: the same type (a link to a symlink is that
-                    // symlink), mode, owner and bytes.
-                    NodeKind::Hardlink(target) => match map.get(target.as_str()) {
-                        Some(n)
-                            if entry_of(&layers, n.at).is_some_and(|t| t.kind != NodeKind::Dir) =>
-                        {
-                            (n.at, n.content)
-                        }
-                        _ => (at, None),
+        let mut fs = MergedFs {
+            layers: Vec::with_capacity(layers.len()),
+            map: BTreeMap::new(),
+            link_hops,
+        };
+        for layer in layers {
+            fs.push(layer);
+        }
+        fs
+    }
+
+    /// `base` with one more layer applied on top: the same view as merging
+    /// `base`'s layers and `layer`, at the cost of copying `base`'s map
+    /// (its paths are shared, not copied) instead of building it again.
+    pub fn on(base: &MergedFs, layer: Arc<LayerIndex>) -> MergedFs {
+        let mut layers = Vec::with_capacity(base.layers.len() + 1);
+        layers.extend(base.layers.iter().cloned());
+        let mut fs = MergedFs {
+            layers,
+            map: base.map.clone(),
+            link_hops: base.link_hops,
+        };
+        fs.push(layer);
+        fs
+    }
+
+    /// Applies one more layer on top.
+    fn push(&mut self, layer: Arc<LayerIndex>) {
+        let li = self.layers.len();
+        self.layers.push(layer);
+        let (layers, map) = (&self.layers, &mut self.map);
+        let layer = &layers[li];
+        let refs = || {
+            layer.entries.iter().enumerate().map(move |(i, e)| {
+                (
+                    FileRef {
+                        layer: li,
+                        entry: i as u32,
                     },
+                    e,
+                )
+            })
+        };
+        for (_, e) in refs().filter(|(_, e)| e.kind == NodeKind::Opaque) {
+            remove_below(map, &e.path);
+        }
+        for (_, e) in refs().filter(|(_, e)| e.kind == NodeKind::Whiteout) {
+            map.remove(&e.path);
+            remove_below(map, &e.path);
+        }
+        for (at, e) in refs() {
+            let (at, content) = match &e.kind {
+                NodeKind::Opaque | NodeKind::Whiteout => continue,
+                NodeKind::File => (at, Some(at)),
+                // A hard link is its target's inode, as the kernel sees
+                // it: the same type (a link to a symlink is that
+                // symlink), mode, owner and bytes.
+                NodeKind::Hardlink(target) => match map.get(target.as_str()) {
+                    Some(n) if entry_of(layers, n.at).is_some_and(|t| t.kind != NodeKind::Dir) => {
+                        (n.at, n.content)
+                    }
                     _ => (at, None),
-                };
-                if e.kind != NodeKind::Dir {
-                    // A file replacing a directory hides what was under it.
-                    if let Some(old) = map.get(&e.path) {
-                        if entry_of(&layers, old.at).is_some_and(|o| o.kind == NodeKind::Dir) {
-                            remove_below(&mut map, &e.path);
-                        }
+                },
+                _ => (at, None),
+            };
+            if e.kind != NodeKind::Dir {
+                // A file replacing a directory hides what was under it.
+                if let Some(old) = map.get(&e.path) {
+                    if entry_of(layers, old.at).is_some_and(|o| o.kind == NodeKind::Dir) {
+                        remove_below(map, &e.path);
                     }
                 }
-                map.insert(e.path.clone(), Node { at, content });
             }
-        }
-        MergedFs {
-            layers,
-            map,
-            link_hops,
+            map.insert(e.path.clone(), Node { at, content });
         }
     }
 
@@ -254,6 +276,40 @@ mod tests {
 
     fn paths_of(fs: &MergedFs) -> Vec<&str> {
         fs.iter().map(|(p, _)| p).collect()
+    }
+
+    #[test]
+    fn a_layer_on_a_merged_base_is_the_same_as_merging_them_all() {
+        use NodeKind::*;
+        let layers = vec![
+            layer(&[("/a", Dir), ("/a/x", File), ("/a/y", File), ("/b", File)]),
+            layer(&[
+                ("/d", Dir),
+                ("/d/old", File),
+                ("/a/y", Hardlink("/b".into())),
+            ]),
+            layer(&[
+                ("/a/x", Whiteout),
+                ("/d", Opaque),
+                ("/d/new", File),
+                ("/b", Symlink("/a/y".into())),
+                ("/e", Hardlink("/a/y".into())),
+            ]),
+        ];
+        let all = MergedFs::merge(layers.clone(), 40);
+        let base = MergedFs::merge(layers[..2].to_vec(), 40);
+        let on = MergedFs::on(&base, Arc::clone(&layers[2]));
+        let view = |fs: &MergedFs| -> Vec<(String, Node)> {
+            fs.iter().map(|(p, n)| (p.to_string(), n)).collect()
+        };
+        assert_eq!(view(&on), view(&all));
+        assert_eq!(on.layers().len(), 3);
+        assert_eq!(on.resolve("/b"), all.resolve("/b"));
+        // The base is untouched.
+        assert_eq!(
+            view(&base),
+            view(&MergedFs::merge(layers[..2].to_vec(), 40))
+        );
     }
 
     #[test]

@@ -108,7 +108,10 @@ pub struct ImageReport {
     pub platforms: BTreeMap<String, usize>,
     pub verdict: Verdict,
     pub findings: Vec<Finding>,
-    pub binaries: Vec<BinaryReport>,
+    /// Shared between the images of one input that have the same file in
+    /// the same layer (see [`crate::judge::BinaryMemo`]); serialised as the
+    /// report itself.
+    pub binaries: Vec<std::sync::Arc<BinaryReport>>,
     /// Why the image could not be read (then nothing else is judged).
     pub error: Option<String>,
 }

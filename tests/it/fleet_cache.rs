@@ -222,3 +222,101 @@ fn a_cache_with_no_room_still_reads_every_layer() {
     assert_eq!((s.reads, s.hits), (2, 0), "evicted, so read again: {s:?}");
     assert_eq!(s.evictions, 2);
 }
+
+/// One archive holding many images on two shared bases (one of two layers),
+/// some of them alike: judged together (in parallel, bases merged once,
+/// binary reports shared), every image's report is the one it gets judged
+/// alone.
+#[test]
+fn images_of_one_input_judged_together_are_judged_as_alone() {
+    let tmp = Tmp::new("fleet-cache-together");
+    let base = base_layer();
+    let second = tar(&[
+        dir("opt/"),
+        file("opt/arm", &elf(183), 0o755),
+        hardlink("bin/tool7", "opt/arm"),
+    ]);
+    let apps: Vec<Vec<u8>> = (0..12)
+        .map(|i| app_layer(&format!("app{}", i % 9)))
+        .collect();
+    let mut entries = Vec::new();
+    let mut manifest = Vec::new();
+    let mut layer_names: std::collections::HashMap<Vec<u8>, String> = Default::default();
+    let mut layer = |entries: &mut Vec<Ent>, l: &[u8]| -> String {
+        if let Some(n) = layer_names.get(l) {
+            return n.clone();
+        }
+        let n = format!("{}/layer.tar", layer_names.len());
+        entries.push(dir(&format!("{}/", layer_names.len())));
+        entries.push(file(&n, l, 0o644));
+        layer_names.insert(l.to_vec(), n.clone());
+        n
+    };
+    for (i, app) in apps.iter().enumerate() {
+        let layers: Vec<&[u8]> = if i % 2 == 0 {
+            vec![&base, app]
+        } else {
+            vec![&base, &second, app]
+        };
+        let arch = if i % 5 == 4 { "arm64" } else { "amd64" };
+        let config = config_for(&layers, &format!("/app/app{}", i % 9), arch);
+        let cfg_name = format!("{}.json", sha(&config).hex());
+        entries.push(file(&cfg_name, &config, 0o644));
+        let names: Vec<String> = layers.iter().map(|l| layer(&mut entries, l)).collect();
+        manifest.push(
+            json!({"Config": cfg_name, "RepoTags": [format!("img{i:02}:latest")], "Layers": names}),
+        );
+    }
+    entries.push(file("manifest.json", &to_json(&json!(manifest)), 0o644));
+    let p = tmp.write("many.tar", &tar(&entries));
+    let path = p.to_str().unwrap();
+    let together = archscan::scan(path, &opts(None));
+    assert_eq!(together.images.len(), apps.len());
+    for (i, img) in together.images.iter().enumerate() {
+        let alone = archscan::scan(
+            path,
+            &ScanOptions {
+                image: Some(format!("img{i:02}:")),
+                ..opts(None)
+            },
+        );
+        assert_eq!(alone.images.len(), 1, "img{i:02}");
+        assert_eq!(
+            serde_json::to_value(img).unwrap(),
+            serde_json::to_value(&alone.images[0]).unwrap(),
+            "img{i:02}"
+        );
+    }
+    let verdicts: Vec<&str> = together.images.iter().map(|i| i.verdict.as_str()).collect();
+    assert!(
+        verdicts.contains(&"fail") && verdicts.contains(&"ok"),
+        "{verdicts:?}"
+    );
+}
+
+/// Archives on the same base of two layers: the base's merged view is made
+/// once in the run and each image merged on it, with the reports of scans
+/// without the cache.
+#[test]
+fn a_base_shared_by_archives_is_merged_once() {
+    let tmp = Tmp::new("fleet-cache-view");
+    let base = base_layer();
+    let second = tar(&[dir("opt/"), file("opt/arm", &elf(183), 0o755)]);
+    let paths: Vec<_> = (0..3)
+        .map(|i| {
+            let app = app_layer(&format!("app{i}"));
+            let bytes = docker_save(&[&base, &second, &app], &format!("/app/app{i}"));
+            tmp.write(&format!("app{i}.tar"), &bytes)
+        })
+        .collect();
+    let cache = Arc::new(LayerCache::for_limits(&Default::default()));
+    let shared = opts(Some(Arc::clone(&cache)));
+    for p in &paths {
+        let p = p.to_str().unwrap();
+        let with = archscan::scan(p, &shared);
+        assert!(with.errors.is_empty(), "{:?}", with.errors);
+        assert_eq!(judged(&with), judged(&archscan::scan(p, &opts(None))));
+    }
+    let s = cache.stats();
+    assert_eq!(s.view_hits, 2, "{s:?}");
+}
