@@ -127,6 +127,34 @@ impl Bytes {
     }
 }
 
+/// Tells the kernel that `data` (a view into a memory map, or any memory)
+/// will be read from start to end, so a cold file is read ahead in large
+/// chunks instead of one page per fault: maps are made with random-access
+/// advice, right for an uncompressed archive whose file bodies are skipped,
+/// and wrong for a compressed layer or a blob that is hashed whole. A hint
+/// only: contents never change, and on memory that is not a file map, or
+/// where the call fails, nothing happens.
+pub fn advise_sequential(data: &[u8]) {
+    #[cfg(unix)]
+    {
+        // SAFETY: sysconf has no preconditions.
+        let page = usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+        if data.is_empty() || !page.is_power_of_two() {
+            return;
+        }
+        let start = data.as_ptr() as usize;
+        let aligned = start & !(page - 1);
+        let len = data.len() + (start - aligned);
+        // SAFETY: the range lies within pages of memory this process has
+        // mapped (it covers `data`, rounded down to its first page), and
+        // MADV_SEQUENTIAL changes only the kernel's read-ahead and reclaim
+        // policy for it, never what the memory reads as.
+        let _ = unsafe { libc::madvise(aligned as *mut libc::c_void, len, libc::MADV_SEQUENTIAL) };
+    }
+    #[cfg(not(unix))]
+    let _ = data;
+}
+
 /// Maps a file read-only (guarded: see the `guard` module); reads it instead
 /// where it cannot be mapped. Callers pass regular files only: pipes and devices are
 /// read as streams by the source stage.

@@ -210,6 +210,10 @@ pub fn scan_slice_released(
     release: &(dyn Fn(usize, usize) -> bool + Sync),
 ) -> Result<LayerIndex, ScanError> {
     let compression = Compression::sniff(data);
+    if compression != Compression::None || hashing == Hashing::Always {
+        // Read whole (decoded or hashed): worth the kernel's read-ahead.
+        crate::archive::bytes::advise_sequential(data);
+    }
     if compression != Compression::None {
         let reader = ReleasingReader {
             data,
