@@ -8,9 +8,11 @@
 //! bytes:
 //! - a blob named by its content address (`blobs/sha256/<hex>` of an OCI
 //!   layout, OCI archive or Docker 25+ archive, or a registry descriptor) is
-//!   kept under that address unless the scan hashed the blob and found
-//!   otherwise — the format guarantees the address, and `--verify` (which
-//!   promises that every blob is hashed) turns reuse off;
+//!   hashed while it is read and kept under that address only when the hash
+//!   equals it: an index kept here is reused by other inputs, and one
+//!   archive of a fleet could store another layer under a base's address
+//!   (a compressed blob costs nothing more: it is hashed as it is decoded;
+//!   `--verify`, which promises that every blob is hashed, turns reuse off);
 //! - a layer of a `docker save` archive without a content address (Docker
 //!   ≤ 24: `<id>/layer.tar`) is keyed by the config's `diff_id`, and is
 //!   hashed while it is read; it is kept only when the hash equals the
@@ -54,18 +56,16 @@ use crate::limits::Limits;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct LayerKey {
     pub digest: Digest,
-    /// The key is the blob's content address (kept unless a hash disproves
-    /// it); otherwise it is a diff_id, kept only once a hash proves it.
+    /// The key is the blob's content address; otherwise it is a diff_id.
+    /// Either is kept only once a hash proves it.
     pub content_address: bool,
 }
 
 impl LayerKey {
-    /// Is `index` (read for this key) known to hold the key's bytes?
+    /// Is `index` (read for this key) known to hold the key's bytes: was it
+    /// hashed, and is the hash the key?
     pub fn verified_by(&self, index: &LayerIndex) -> bool {
-        match &index.digest {
-            Some(d) => *d == self.digest,
-            None => self.content_address,
-        }
+        index.digest.as_ref() == Some(&self.digest)
     }
 }
 
@@ -484,7 +484,7 @@ mod tests {
         for _ in 0..3 {
             let got: Result<_, ()> = cache.layer(&k, || {
                 reads.fetch_add(1, Ordering::SeqCst);
-                Ok(index(&meter, 100, None))
+                Ok(index(&meter, 100, Some(k.digest.clone())))
             });
             assert!(got.is_ok());
         }
@@ -506,7 +506,7 @@ mod tests {
                     let got: Result<_, ()> = cache.layer(&k, || {
                         reads.fetch_add(1, Ordering::SeqCst);
                         std::thread::sleep(std::time::Duration::from_millis(100));
-                        Ok(index(&meter, 10, None))
+                        Ok(index(&meter, 10, Some(k.digest.clone())))
                     });
                     assert!(got.is_ok());
                 });
@@ -520,6 +520,20 @@ mod tests {
     }
 
     #[test]
+    fn an_index_that_was_not_hashed_is_not_kept() {
+        let cache = LayerCache::new(1 << 20);
+        let meter = Meter::default();
+        let k = key(4, true);
+        for _ in 0..2 {
+            let got: Result<_, ()> = cache.layer(&k, || Ok(index(&meter, 100, None)));
+            assert!(got.is_ok());
+        }
+        let s = cache.stats();
+        assert_eq!((s.reads, s.hits, s.not_kept), (2, 0, 2), "{s:?}");
+        assert_eq!(cache.held(), 0);
+    }
+
+    #[test]
     fn the_least_recently_used_layer_is_evicted_and_read_again() {
         let meter = Meter::default();
         let cache = LayerCache::new(250);
@@ -527,7 +541,7 @@ mod tests {
         let get = |n: u8| {
             let got: Result<_, ()> = cache.layer(&key(n, true), || {
                 reads.fetch_add(1, Ordering::SeqCst);
-                Ok(index(&meter, 100, None))
+                Ok(index(&meter, 100, Some(key(n, true).digest)))
             });
             assert!(got.is_ok());
         };

@@ -355,14 +355,12 @@ fn scan_layers<'m>(
         Err(e) => Err(e),
     };
     let cached = |m: &str, cache: &LayerCache, key: &LayerKey| {
-        // A key that is not the blob's content address is kept only once a
-        // hash proves it: hash the blob while it passes.
-        let hashing = if key.content_address {
-            hashing
-        } else {
-            Hashing::Always
-        };
-        let got = cache.layer(key, || read(m, hashing));
+        // What the cache keeps is reused by other inputs, so a key is kept
+        // only once a hash proves it, content address or diff_id alike (an
+        // archive could name another layer by the base's address): hash the
+        // blob while it passes (free for a compressed blob, hashed as it is
+        // decoded anyway).
+        let got = cache.layer(key, || read(m, Hashing::Always));
         match got {
             // What the cache keeps must never make a layer unreadable: over
             // the run's total, drop what it keeps and read again.

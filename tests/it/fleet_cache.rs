@@ -173,6 +173,58 @@ fn a_layer_whose_diff_id_is_false_is_not_reused() {
     assert_ne!(r1.images[0].verdict, r2.images[0].verdict);
 }
 
+/// An OCI archive whose one layer blob is stored under `claimed` (its path
+/// and descriptor) while holding `blob`: a content address that lies.
+fn oci_with_lying_blob(config: &[u8], claimed: &str, blob: &[u8]) -> Vec<u8> {
+    let real = oci_archive(
+        config,
+        &[(blob.to_vec(), "application/vnd.oci.image.layer.v1.tar")],
+    );
+    let honest = sha(blob).to_string();
+    // Rename the blob and its descriptor: same length, so every tar header
+    // stays valid; the checksums are recomputed by rebuilding the archive.
+    let mut entries = Vec::new();
+    for (name, data) in members(&real) {
+        let name = name.replace(&honest["sha256:".len()..], &claimed["sha256:".len()..]);
+        let data = String::from_utf8(data.to_vec())
+            .map(|t| t.replace(&honest, claimed).into_bytes())
+            .unwrap_or_else(|_| data.to_vec());
+        entries.push(file(&name, &data, 0o644));
+    }
+    tar(&entries)
+}
+
+#[test]
+fn a_blob_whose_content_address_lies_is_not_reused() {
+    let tmp = Tmp::new("fleet-cache-lying-blob");
+    let base = base_layer();
+    let other = tar(&[dir("bin/"), file("bin/tool0", &elf(183), 0o755)]);
+    // The first archive stores another layer under the base's address
+    // (uncompressed, so nothing decodes it): the hash taken to key it
+    // disproves the address, and it is not kept for the honest archive.
+    let liar = oci_with_lying_blob(
+        &config_for(&[&base], "/bin/tool0", "amd64"),
+        &sha(&base).to_string(),
+        &other,
+    );
+    let liar = tmp.write("liar.tar", &liar);
+    let honest = tmp.write("honest.tar", &docker_save(&[&base], "/bin/tool0"));
+    let cache = Arc::new(LayerCache::for_limits(&Default::default()));
+    let shared = opts(Some(Arc::clone(&cache)));
+    let r1 = archscan::scan(liar.to_str().unwrap(), &shared);
+    let r2 = archscan::scan(honest.to_str().unwrap(), &shared);
+    let s = cache.stats();
+    assert_eq!((s.hits, s.not_kept), (0, 1), "{s:?}");
+    // Each is judged on its own bytes: the honest archive's 50 amd64 tools.
+    assert_eq!(
+        r2.images[0].binaries.len(),
+        50,
+        "{:?}",
+        r2.images[0].binaries
+    );
+    assert_eq!(r1.images[0].binaries.len(), 1);
+}
+
 #[test]
 fn verify_turns_reuse_off() {
     let tmp = Tmp::new("fleet-cache-verify");
