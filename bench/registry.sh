@@ -121,6 +121,8 @@ print(' '.join('http://$HOST/v2/${repo%:*}/blobs/' + d for d in ds))" "$manifest
     python3 - "$REG/report.json" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
+# JSON schema 2: one document, the input's report in inputs[0].
+r = r["inputs"][0] if "inputs" in r else r
 imgs = r["images"]
 print(f"  checked: {len(imgs)} image(s), verdicts {[i['verdict'] for i in imgs]}, errors {r['errors'] + [i['error'] for i in imgs if i['error']]}", file=sys.stderr)
 EOF
