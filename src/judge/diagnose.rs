@@ -658,6 +658,40 @@ pub struct MissingVersion {
     pub newest: Option<String>,
 }
 
+/// The versions `need` names that `lib` (the file at `lib_path` the loader
+/// finds for it) does not define, pushed on `missing` as needed by
+/// `needed_by`. `false` when `lib`'s version tables were not read, so nothing
+/// could be checked. A library without version definitions is no finding:
+/// glibc's loader only warns (`no version information available`).
+fn check_need(
+    needed_by: &str,
+    need: &crate::identify::VersionNeed,
+    lib_path: &str,
+    lib: &ElfInfo,
+    missing: &mut Vec<MissingVersion>,
+) -> bool {
+    if lib.versions_unread {
+        return false;
+    }
+    if lib.version_defs.is_empty() {
+        return true;
+    }
+    for v in need
+        .versions
+        .iter()
+        .filter(|v| !lib.version_defs.contains(v))
+    {
+        missing.push(MissingVersion {
+            needed_by: needed_by.to_string(),
+            version: v.clone(),
+            lib_name: need.file.clone(),
+            lib_path: lib_path.to_string(),
+            newest: newest_like(&lib.version_defs, v),
+        });
+    }
+    true
+}
+
 /// What the symbol-version check of one program found: the versions missing,
 /// and the objects whose version tables were not (wholly) read, whose checks
 /// were therefore skipped.
@@ -685,25 +719,8 @@ pub fn missing_versions(cx: &LoadCx<'_>, path: &str, elf: &ElfInfo) -> VersionCh
                 // Not found: missing-library reports it.
                 continue;
             };
-            if lib.versions_unread {
+            if !check_need(obj_path, need, lib_path, lib, &mut out.missing) {
                 unread.insert(lib_path.clone());
-                continue;
-            }
-            // A library without version definitions: glibc's loader only
-            // warns (`no version information available`).
-            if lib.version_defs.is_empty() {
-                continue;
-            }
-            for v in &need.versions {
-                if !lib.version_defs.contains(v) {
-                    out.missing.push(MissingVersion {
-                        needed_by: obj_path.clone(),
-                        version: v.clone(),
-                        lib_name: need.file.clone(),
-                        lib_path: lib_path.clone(),
-                        newest: newest_like(&lib.version_defs, v),
-                    });
-                }
             }
         }
     }
@@ -718,7 +735,6 @@ pub fn missing_versions(cx: &LoadCx<'_>, path: &str, elf: &ElfInfo) -> VersionCh
 /// library is looked up once per list, so the cost grows with the files,
 /// not with their product.
 pub struct VersionLookups<'a> {
-    fs: &'a MergedFs,
     cx: LoadCx<'a>,
     /// `/etc/ld.so.conf`'s directories, read once for every list.
     conf: Vec<String>,
@@ -734,7 +750,6 @@ impl<'a> VersionLookups<'a> {
         // library's versions are not checked.
         let conf = ld_so_conf_dirs(cx.fs, cx.lim, &mut Vec::new());
         VersionLookups {
-            fs: cx.fs,
             cx,
             conf,
             lists: BTreeMap::new(),
@@ -758,25 +773,8 @@ impl<'a> VersionLookups<'a> {
             let Some((lib_path, lib)) = self.lookup(list, &need.file, elf) else {
                 continue;
             };
-            if lib.versions_unread {
+            if !check_need(path, need, &lib_path, lib, &mut out.missing) {
                 out.unread.push(lib_path);
-                continue;
-            }
-            if lib.version_defs.is_empty() {
-                continue;
-            }
-            for v in need
-                .versions
-                .iter()
-                .filter(|v| !lib.version_defs.contains(v))
-            {
-                out.missing.push(MissingVersion {
-                    needed_by: path.to_string(),
-                    version: v.clone(),
-                    lib_name: need.file.clone(),
-                    lib_path: lib_path.clone(),
-                    newest: newest_like(&lib.version_defs, v),
-                });
             }
         }
         out
@@ -812,7 +810,7 @@ impl<'a> VersionLookups<'a> {
     fn lookup(&mut self, list: usize, name: &str, elf: &ElfInfo) -> Option<(String, &'a ElfInfo)> {
         if let Some(i) = elf.interpreter.as_deref() {
             if paths::file_name(i) == name {
-                if let Some(found) = elf_at(self.fs, i) {
+                if let Some(found) = elf_at(self.cx.fs, i) {
                     return Some(found);
                 }
             }
@@ -830,7 +828,7 @@ impl<'a> VersionLookups<'a> {
                 .unwrap_or_default()
         };
         let found = candidates.iter().find_map(|c| {
-            elf_at(self.fs, c).filter(|(_, lib)| lib.arch == elf.arch && lib.class == elf.class)
+            elf_at(self.cx.fs, c).filter(|(_, lib)| lib.arch == elf.arch && lib.class == elf.class)
         });
         self.libs.insert(key, found.clone());
         found
