@@ -317,7 +317,9 @@ fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
 }
 
 /// The report in the format asked for, written to `w`: JSON and JSONL as
-/// they are serialised, the other formats rendered whole first.
+/// they are serialised, the other formats rendered whole first; in text, the
+/// summary table after the per-image reports when the run has several
+/// inputs (or alone with `--summary`).
 fn render_to(
     cli: &Cli,
     reports: &[report::Report],
@@ -325,27 +327,10 @@ fn render_to(
     several: bool,
     w: &mut dyn Write,
 ) -> std::io::Result<()> {
-    match cli.format {
-        OutputFormat::Json => report::json::render_to(reports, w),
-        OutputFormat::Jsonl => report::json::render_lines_to(reports, w),
-        _ => w.write_all(render(cli, reports, dockerfile, several).as_bytes()),
-    }
-}
-
-/// The report in the format asked for; in text, the summary table after the
-/// per-image reports when the run has several inputs (or alone with
-/// `--summary`).
-fn render(
-    cli: &Cli,
-    reports: &[report::Report],
-    dockerfile: Option<sarif::DockerfileRef>,
-    several: bool,
-) -> String {
-    let to_terminal = cli.output.is_none() && std::io::stdout().is_terminal();
-    match cli.format {
+    let whole = match cli.format {
+        OutputFormat::Json => return report::json::render_to(reports, w),
+        OutputFormat::Jsonl => return report::json::render_lines_to(reports, w),
         OutputFormat::Markdown => Summary::from_reports(reports).render_markdown(),
-        OutputFormat::Json => report::json::render(reports),
-        OutputFormat::Jsonl => report::json::render_lines(reports),
         OutputFormat::Sarif => sarif::render(
             reports,
             &sarif::ToolInfo {
@@ -354,34 +339,40 @@ fn render(
                 ..sarif::ToolInfo::default()
             },
         ),
-        OutputFormat::Text => {
-            let color = use_color(cli.color, to_terminal);
-            if cli.summary {
-                return Summary::from_reports(reports).render_text(color);
-            }
-            let detail = if cli.quiet {
-                text::Detail::Quiet
-            } else if cli.verbose {
-                text::Detail::Verbose
-            } else {
-                text::Detail::Normal
-            };
-            let width = to_terminal.then(terminal_width).flatten();
-            let mut out = text::render(
-                reports,
-                text::Style {
-                    color,
-                    detail,
-                    width,
-                },
-            );
-            if several && detail != text::Detail::Quiet {
-                out.push('\n');
-                out.push_str(&Summary::from_reports(reports).render_text(color));
-            }
-            out
-        }
+        OutputFormat::Text => render_text(cli, reports, several),
+    };
+    w.write_all(whole.as_bytes())
+}
+
+/// The text report: per image, then the summary table when the run has
+/// several inputs; the table alone with `--summary`.
+fn render_text(cli: &Cli, reports: &[report::Report], several: bool) -> String {
+    let to_terminal = cli.output.is_none() && std::io::stdout().is_terminal();
+    let color = use_color(cli.color, to_terminal);
+    if cli.summary {
+        return Summary::from_reports(reports).render_text(color);
     }
+    let detail = if cli.quiet {
+        text::Detail::Quiet
+    } else if cli.verbose {
+        text::Detail::Verbose
+    } else {
+        text::Detail::Normal
+    };
+    let width = to_terminal.then(terminal_width).flatten();
+    let mut out = text::render(
+        reports,
+        text::Style {
+            color,
+            detail,
+            width,
+        },
+    );
+    if several && detail != text::Detail::Quiet {
+        out.push('\n');
+        out.push_str(&Summary::from_reports(reports).render_text(color));
+    }
+    out
 }
 
 /// Every reason something could not be read goes to stderr, one line each,

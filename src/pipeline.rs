@@ -529,46 +529,6 @@ impl<'m> Merges<'m> {
     }
 }
 
-/// The judged parts of an image, kept for reuse.
-#[derive(Clone)]
-struct Judged {
-    entrypoint: Option<judge::EntrypointReport>,
-    real_platform: Option<Platform>,
-    runs_on: Vec<Platform>,
-    platforms: std::collections::BTreeMap<String, usize>,
-    binaries: Vec<Arc<judge::BinaryReport>>,
-    findings: Vec<Finding>,
-    runs_on_host: Option<crate::judge::host::HostVerdict>,
-}
-
-impl From<judge::Judgement> for Judged {
-    fn from(j: judge::Judgement) -> Judged {
-        Judged {
-            entrypoint: j.entrypoint,
-            real_platform: j.real_platform,
-            runs_on: j.runs_on,
-            platforms: j.platforms,
-            binaries: j.binaries,
-            findings: j.findings,
-            runs_on_host: j.runs_on_host,
-        }
-    }
-}
-
-impl From<Judged> for judge::Judgement {
-    fn from(j: Judged) -> judge::Judgement {
-        judge::Judgement {
-            entrypoint: j.entrypoint,
-            real_platform: j.real_platform,
-            runs_on: j.runs_on,
-            platforms: j.platforms,
-            binaries: j.binaries,
-            findings: j.findings,
-            runs_on_host: j.runs_on_host,
-        }
-    }
-}
-
 /// What an image is judged on, as one digest: each layer by its verified
 /// cache key (or, without one, by this input and member name), what the
 /// judge knows of each layer, the configuration and the selection. Options
@@ -647,9 +607,9 @@ fn judge_plan<'m>(
         .map(|memo| (memo, image_key(&ctx, plan, &layers, &metas, selection)));
     if let Some(judged) = key
         .as_ref()
-        .and_then(|(memo, key)| memo.image::<Judged>(key))
+        .and_then(|(memo, key)| memo.image::<judge::Judgement>(key))
     {
-        fill(&mut base, judged.into(), opts);
+        fill(&mut base, judged, opts);
         return base;
     }
     let fs = ctx.merges.get(&layers, opts.limits.link_hops);
@@ -683,9 +643,8 @@ fn judge_plan<'m>(
     let judgement = judge::judge(&subject);
     match key {
         Some((memo, key)) => {
-            let judged = Judged::from(judgement);
-            memo.keep_image(key, judged.clone());
-            fill(&mut base, judged.into(), opts);
+            memo.keep_image(key, judgement.clone());
+            fill(&mut base, judgement, opts);
         }
         None => fill(&mut base, judgement, opts),
     }

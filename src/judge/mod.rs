@@ -67,6 +67,7 @@ pub struct Subject<'a> {
 }
 
 /// The judged parts of an image report.
+#[derive(Clone)]
 pub struct Judgement {
     pub entrypoint: Option<EntrypointReport>,
     pub real_platform: Option<Platform>,
