@@ -5,6 +5,15 @@
 
 use crate::support::snapshot::{run, text_and_json as snapshot};
 
+/// `fixture` judged in JSON with `args` runs clean: exit 0 and no finding.
+fn assert_clean(fixture: &str, args: &[&str]) {
+    let mut a = vec![fixture, "--format", "json"];
+    a.extend_from_slice(args);
+    let r = run(&a);
+    assert_eq!(r.code, 0, "{args:?}: {}", r.all());
+    assert!(r.rules().is_empty(), "{args:?}: {}", r.all());
+}
+
 #[test]
 fn rpi5_refuses_a_4k_aligned_arm64_program() {
     snapshot(
@@ -35,15 +44,7 @@ fn page_size_alone_and_4k_hosts() {
     assert_eq!(r.code, 1, "{}", r.all());
     assert_eq!(r.rules(), vec!["page-size".to_string()]);
     for host in ["graviton2", "graviton4", "rpi4"] {
-        let r = run(&[
-            "fixtures/arm64-4k-pages.tar",
-            "--host",
-            host,
-            "--format",
-            "json",
-        ]);
-        assert_eq!(r.code, 0, "{host}: {}", r.all());
-        assert!(r.rules().is_empty(), "{host}: {}", r.all());
+        assert_clean("fixtures/arm64-4k-pages.tar", &["--host", host]);
     }
     // Without a host, nothing is said about pages.
     let r = run(&["fixtures/arm64-4k-pages.tar", "--format", "json"]);
@@ -62,30 +63,15 @@ fn graviton4_refuses_arm_v7_and_says_why() {
 #[test]
 fn aarch32_hosts_run_arm_v7() {
     for host in ["graviton1", "graviton2", "graviton3", "rpi4"] {
-        let r = run(&[
-            "fixtures/oci-layout-arm-v7",
-            "--host",
-            host,
-            "--format",
-            "json",
-        ]);
-        assert_eq!(r.code, 0, "{host}: {}", r.all());
-        assert!(r.rules().is_empty(), "{host}: {}", r.all());
+        assert_clean("fixtures/oci-layout-arm-v7", &["--host", host]);
     }
     // A CPU with AArch32 at EL0 under a 4 KiB kernel (a Raspberry Pi 5 booted
     // with kernel8.img, an Ampere server with the 4 KiB kernel) runs it.
     for host in ["rpi5", "ampere-64k"] {
-        let r = run(&[
+        assert_clean(
             "fixtures/oci-layout-arm-v7",
-            "--host",
-            host,
-            "--page-size",
-            "4k",
-            "--format",
-            "json",
-        ]);
-        assert_eq!(r.code, 0, "{host} --page-size 4k: {}", r.all());
-        assert!(r.rules().is_empty(), "{host} --page-size 4k: {}", r.all());
+            &["--host", host, "--page-size", "4k"],
+        );
     }
     // A 64 KiB kernel has no COMPAT, whatever the CPU.
     for args in [
@@ -164,9 +150,7 @@ fn kernel_older_than_glibc_abi_tag() {
         1,
     );
     for k in ["3.2", "6.1.0"] {
-        let r = run(&["fixtures/amd64-ok.tar", "--kernel", k, "--format", "json"]);
-        assert_eq!(r.code, 0, "{k}: {}", r.all());
-        assert!(r.rules().is_empty(), "{k}: {}", r.all());
+        assert_clean("fixtures/amd64-ok.tar", &["--kernel", k]);
     }
     let r = run(&["fixtures/amd64-ok.tar", "--kernel", "six"]);
     assert_eq!(r.code, 2, "{}", r.all());
@@ -183,15 +167,7 @@ fn x86_64_level_hosts_check_isa_level() {
     ]);
     assert_eq!(r.code, 1, "{}", r.all());
     assert_eq!(r.rules(), vec!["isa-level".to_string()]);
-    let r = run(&[
-        "fixtures/isa-level-v3.tar",
-        "--host",
-        "x86-64-v3",
-        "--format",
-        "json",
-    ]);
-    assert_eq!(r.code, 0, "{}", r.all());
-    assert!(r.rules().is_empty(), "{}", r.all());
+    assert_clean("fixtures/isa-level-v3.tar", &["--host", "x86-64-v3"]);
 }
 
 #[test]
@@ -231,15 +207,7 @@ fn goarm64_against_the_hosts_arm_level() {
     assert_eq!(r.rules(), vec!["isa-level".to_string()], "{}", r.all());
     // Armv8.4-A (Graviton3) and Armv9.0-A (Graviton4, which includes v8.5) run it.
     for host in ["graviton3", "graviton4"] {
-        let r = run(&[
-            "fixtures/go-arm64-v8.4.tar",
-            "--host",
-            host,
-            "--format",
-            "json",
-        ]);
-        assert_eq!(r.code, 0, "{host}: {}", r.all());
-        assert!(r.rules().is_empty(), "{host}: {}", r.all());
+        assert_clean("fixtures/go-arm64-v8.4.tar", &["--host", host]);
     }
     // An unknown level is a note, never a pass or a fail.
     let r = run(&["fixtures/go-arm64-v8.4.tar", "--host", "apple-silicon"]);
@@ -295,19 +263,7 @@ fn runs_on_host_names_the_check_that_decided() {
 /// `/app/hello` of a docker-archive fixture, written alone to a scratch file.
 fn program_of(fixture: &str, name: &str) -> std::path::PathBuf {
     use std::io::Read;
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let outer = std::fs::File::open(root.join(fixture)).unwrap();
-    let mut outer = tar::Archive::new(outer);
-    for e in outer.entries().unwrap() {
-        let mut e = e.unwrap();
-        // skopeo's docker-archive: the layer is `<digest>.tar`, `<id>/layer.tar` a link to it.
-        if !e.header().entry_type().is_file()
-            || !e.path().unwrap().to_string_lossy().ends_with(".tar")
-        {
-            continue;
-        }
-        let mut layer = Vec::new();
-        e.read_to_end(&mut layer).unwrap();
+    for layer in crate::support::archive::fixture_layers(fixture) {
         for f in tar::Archive::new(layer.as_slice()).entries().unwrap() {
             let mut f = f.unwrap();
             if f.path().unwrap().to_string_lossy() == "app/hello" {

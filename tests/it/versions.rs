@@ -79,20 +79,9 @@ fn a_program_that_does_not_run_is_a_warning() {
 /// `extra` copies of `/usr/bin/hello` under other names.
 fn flattened_with_copies(extra: &[&str]) -> Vec<u8> {
     use std::io::Read;
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let outer = std::fs::File::open(root.join("fixtures/missing-symbol-version.tar")).unwrap();
     let mut out = tar::Builder::new(Vec::new());
     let mut hello = None;
-    for e in tar::Archive::new(outer).entries().unwrap() {
-        let mut e = e.unwrap();
-        // skopeo's docker-archive: each layer is `<digest>.tar` (the `layer.tar` are links).
-        if !e.header().entry_type().is_file()
-            || !e.path().unwrap().to_string_lossy().ends_with(".tar")
-        {
-            continue;
-        }
-        let mut layer = Vec::new();
-        e.read_to_end(&mut layer).unwrap();
+    for layer in crate::support::archive::fixture_layers("fixtures/missing-symbol-version.tar") {
         for f in tar::Archive::new(layer.as_slice()).entries().unwrap() {
             let mut f = f.unwrap();
             let mut h = f.header().clone();

@@ -163,6 +163,28 @@ pub fn members(data: &[u8]) -> Vec<(String, &[u8])> {
     out
 }
 
+/// The layer blobs of a committed skopeo docker-archive fixture (a path
+/// under the crate root), in archive order: skopeo stores each layer once,
+/// as `<digest>.tar`, and makes each `<id>/layer.tar` a link to it.
+pub fn fixture_layers(fixture: &str) -> Vec<Vec<u8>> {
+    use std::io::Read;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let outer = std::fs::File::open(root.join(fixture)).unwrap();
+    let mut layers = Vec::new();
+    for e in tar::Archive::new(outer).entries().unwrap() {
+        let mut e = e.unwrap();
+        if !e.header().entry_type().is_file()
+            || !e.path().unwrap().to_string_lossy().ends_with(".tar")
+        {
+            continue;
+        }
+        let mut layer = Vec::new();
+        e.read_to_end(&mut layer).unwrap();
+        layers.push(layer);
+    }
+    layers
+}
+
 // ---- compression -----------------------------------------------------------
 
 #[derive(Clone, Copy, Debug, PartialEq)]
