@@ -93,19 +93,9 @@ fn run_and_cut(path: &Path, via_stdin: bool, after: Duration) -> Run {
     );
     cut(path, 4096);
     let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let Some(code) = out.status.code() else {
-        panic!(
-            "archscan {p} was killed by a signal ({})\n{stderr}",
-            out.status
-        );
-    };
-    assert!(!stderr.contains("panicked"), "{stderr}");
     Run {
-        code,
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr,
         secs: start.elapsed().as_secs_f64(),
+        ..Run::from_output(out)
     }
 }
 
@@ -296,13 +286,7 @@ fn process_substitution_is_read_as_a_stream() {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    let r = Run {
-        code: out.status.code().expect("killed by a signal"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        secs: 0.0,
-    };
-    assert!(!r.stderr.contains("panicked"), "{}", r.all());
+    let r = Run::from_output(out);
     assert_eq!(judged(&r), judged(&as_file), "{}", r.all());
     let shown = r.input()["source"]["path"].as_str().unwrap().to_string();
     assert!(shown.starts_with("/dev/fd/"), "{}", r.all());
@@ -345,14 +329,7 @@ fn run_unprivileged(t: &Tmp, args: &[&str]) -> Run {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    let r = Run {
-        code: out.status.code().expect("killed by a signal"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        secs: 0.0,
-    };
-    assert!(!r.stderr.contains("panicked"), "{}", r.all());
-    r
+    Run::from_output(out)
 }
 
 fn chmod(p: &Path, mode: u32) {

@@ -6,8 +6,6 @@
 //! what was cut; `write_cost_inputs` writes the same images for
 //! `scripts/hostile-measure.sh`, which times them in release.
 
-use std::path::PathBuf;
-
 use super::*;
 
 /// A minimal dynamic ELF64 little-endian for this machine: a PIE (with
@@ -291,12 +289,9 @@ fn huge_path_of_symlinked_directories_is_capped() {
 #[test]
 #[ignore]
 fn write_cost_inputs() {
-    let Some(out) = std::env::var_os("HOSTILE_OUT") else {
-        eprintln!("HOSTILE_OUT is not set: nothing written");
+    let Some(out) = super::hostile_out() else {
         return;
     };
-    let out = PathBuf::from(out);
-    std::fs::create_dir_all(&out).unwrap();
     let w = |name: &str, data: &[u8]| std::fs::write(out.join(name), data).unwrap();
     w(
         "cost-missing-libs-x-ld-library-path.tar",

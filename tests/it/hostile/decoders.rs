@@ -144,12 +144,9 @@ fn four_full_128mib_windows() -> Vec<u8> {
 #[test]
 #[ignore]
 fn write_decoder_inputs() {
-    let Some(out) = std::env::var_os("HOSTILE_OUT") else {
-        eprintln!("HOSTILE_OUT is not set: nothing written");
+    let Some(out) = super::hostile_out() else {
         return;
     };
-    let out = std::path::PathBuf::from(out);
-    std::fs::create_dir_all(&out).unwrap();
     std::fs::write(
         out.join("zstd-windows-4x128m.tar"),
         four_full_128mib_windows(),

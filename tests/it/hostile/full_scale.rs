@@ -18,12 +18,9 @@ use super::*;
 #[test]
 #[ignore]
 fn write_hostile_inputs() {
-    let Some(out) = std::env::var_os("HOSTILE_OUT") else {
-        eprintln!("HOSTILE_OUT is not set: nothing written");
+    let Some(out) = super::hostile_out() else {
         return;
     };
-    let out = PathBuf::from(out);
-    std::fs::create_dir_all(&out).unwrap();
     let w = |name: &str, data: &[u8]| std::fs::write(out.join(name), data).unwrap();
     let cfg = to_json(&config(&["/app/run"], 1));
     const BOMB: u64 = 10 << 30;

@@ -38,6 +38,19 @@ use crate::support::tmp::Tmp;
 
 // ---- running ---------------------------------------------------------------
 
+/// The directory `$HOSTILE_OUT` names, created: where the ignored
+/// `write_*_inputs` tests write the full-size inputs that
+/// `scripts/hostile-measure.sh` times. `None`, said on stderr, when unset.
+fn hostile_out() -> Option<std::path::PathBuf> {
+    let Some(out) = std::env::var_os("HOSTILE_OUT") else {
+        eprintln!("HOSTILE_OUT is not set: nothing written");
+        return None;
+    };
+    let out = std::path::PathBuf::from(out);
+    std::fs::create_dir_all(&out).unwrap();
+    Some(out)
+}
+
 /// Runs archscan with `args`, in `cwd`, with extra environment, without
 /// colour; fails on an exit code other than 0, 1 or 2 (and, as every run
 /// does, on a panic, a signal or the deadline).

@@ -27,6 +27,24 @@ pub struct Run {
 }
 
 impl Run {
+    /// The run of an archscan started another way (through a shell, as
+    /// another user): its exit code and both streams (no timing); fails the
+    /// test on a signal or a panic, as [`Archscan::run`] does.
+    pub fn from_output(out: std::process::Output) -> Run {
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let Some(code) = out.status.code() else {
+            panic!("archscan was killed by a signal ({})\n{stderr}", out.status);
+        };
+        let run = Run {
+            code,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr,
+            secs: 0.0,
+        };
+        assert!(!run.stderr.contains("panicked"), "{}", run.all());
+        run
+    }
+
     /// stdout parsed as JSON; fails the test, showing both streams, if it is not.
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.stdout)
