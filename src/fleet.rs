@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::remote::registry::Registry;
 use crate::remote::{Reference, RemoteOptions, ARCHIVE_SUFFIXES};
-use crate::report::{Report, SourceInfo, SCHEMA_VERSION};
+use crate::report::Report;
 use crate::ScanOptions;
 
 /// One entry of the expanded input list.
@@ -45,18 +45,8 @@ impl Item {
             return None;
         };
         Some(Report {
-            schema_version: SCHEMA_VERSION,
-            source: SourceInfo {
-                path: display(word),
-                format: "unknown".into(),
-                compression: "none".into(),
-                origin: None,
-            },
-            target: opts.target.clone(),
-            images: Vec::new(),
-            serves: Vec::new(),
-            notes: Vec::new(),
             errors: vec![error.clone()],
+            ..Report::new(display(word), opts.target.clone())
         })
     }
 }

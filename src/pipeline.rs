@@ -19,7 +19,7 @@ use crate::layers::scan::{Hashing, LayerIndex};
 use crate::limits::Exceeded;
 use crate::platform::Platform;
 use crate::progress::Task;
-use crate::report::{self, Declared, ImageReport, Report, SourceInfo, Verdict};
+use crate::report::{Declared, ImageReport, Report, Verdict};
 use crate::scheduler;
 use crate::select::{self, Selection};
 use crate::source::{LayerError, Source};
@@ -39,20 +39,7 @@ pub fn scan(path: &str, opts: &ScanOptions) -> Report {
 pub fn scan_os(word: &std::ffi::OsStr, opts: &ScanOptions) -> Report {
     let display = crate::fleet::display(word);
     let path = display.as_str();
-    let mut report = Report {
-        schema_version: report::SCHEMA_VERSION,
-        source: SourceInfo {
-            path: path.to_string(),
-            format: "unknown".into(),
-            compression: "none".into(),
-            origin: None,
-        },
-        target: opts.target.clone(),
-        images: Vec::new(),
-        serves: Vec::new(),
-        notes: Vec::new(),
-        errors: Vec::new(),
-    };
+    let mut report = Report::new(path.to_string(), opts.target.clone());
     let opened = match word.to_str() {
         Some(w) => crate::remote::open(
             w,

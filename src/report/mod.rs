@@ -170,6 +170,27 @@ pub fn exit_code_with(reports: &[Report], policy: &ExitPolicy) -> i32 {
     }
 }
 
+impl Report {
+    /// The report of the input shown as `path`, before anything is read: its
+    /// format unknown, no image, no error.
+    pub fn new(path: String, target: Option<Platform>) -> Report {
+        Report {
+            schema_version: SCHEMA_VERSION,
+            source: SourceInfo {
+                path,
+                format: "unknown".into(),
+                compression: "none".into(),
+                origin: None,
+            },
+            target,
+            images: Vec::new(),
+            serves: Vec::new(),
+            notes: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+}
+
 impl ImageReport {
     /// A report with nothing judged yet: every field empty, verdict unknown.
     pub fn empty() -> ImageReport {
