@@ -247,24 +247,27 @@ fn input_words(cli: &Cli) -> Result<Vec<std::ffi::OsString>, String> {
     let Some(list) = &cli.inputs_from else {
         return Ok(words);
     };
-    let shown = fleet::display(list);
-    let bytes = if list == "-" {
-        if words.iter().any(|w| w == "-") {
-            return Err(
-                "--inputs-from -: standard input cannot be both the list and an input".into(),
-            );
-        }
+    if list == "-" && words.iter().any(|w| w == "-") {
+        return Err("--inputs-from -: standard input cannot be both the list and an input".into());
+    }
+    let bytes = read_file_or_stdin(list).map_err(|e| format!("--inputs-from {e}"))?;
+    words.extend(fleet::read_list(&bytes));
+    Ok(words)
+}
+
+/// The bytes of the file at `path`, or of standard input for `-`; `Err`
+/// names the path as shown.
+fn read_file_or_stdin(path: &std::ffi::OsStr) -> Result<Vec<u8>, String> {
+    let shown = fleet::display(path);
+    if path == "-" {
         let mut b = Vec::new();
         std::io::stdin()
             .lock()
             .read_to_end(&mut b)
-            .map_err(|e| format!("--inputs-from -: {e}"))?;
-        b
-    } else {
-        std::fs::read(list).map_err(|e| format!("--inputs-from {shown}: {e}"))?
-    };
-    words.extend(fleet::read_list(&bytes));
-    Ok(words)
+            .map_err(|e| format!("{shown}: {e}"))?;
+        return Ok(b);
+    }
+    std::fs::read(path).map_err(|e| format!("{shown}: {e}"))
 }
 
 /// `archscan summarize FILE…`: the shards' JSONL joined into one summary,
@@ -278,16 +281,7 @@ fn summarize(
     let mut summary = Summary::default();
     for f in files {
         let shown = fleet::display(f.as_os_str());
-        let bytes = if f.as_os_str() == "-" {
-            let mut b = Vec::new();
-            std::io::stdin()
-                .lock()
-                .read_to_end(&mut b)
-                .map_err(|e| format!("-: {e}"))?;
-            b
-        } else {
-            std::fs::read(f).map_err(|e| format!("{shown}: {e}"))?
-        };
+        let bytes = read_file_or_stdin(f.as_os_str())?;
         let text = String::from_utf8(bytes)
             .map_err(|_| format!("{shown}: not an archscan JSONL file (not UTF-8)"))?;
         summary.add_lines(&shown, &text)?;
