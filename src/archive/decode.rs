@@ -281,14 +281,16 @@ mod tests {
         assert_eq!(out, b"hello");
     }
 
+    /// `data` as a zstd frame with a window of 2^`log` bytes.
+    fn zst(log: u32, data: &[u8]) -> Vec<u8> {
+        let mut enc = zstd::stream::Encoder::new(Vec::new(), 1).unwrap();
+        enc.window_log(log).unwrap();
+        std::io::Write::write_all(&mut enc, data).unwrap();
+        enc.finish().unwrap()
+    }
+
     #[test]
     fn window_and_dictionary_sizes_are_read_from_headers() {
-        let zst = |log: u32, data: &[u8]| {
-            let mut enc = zstd::stream::Encoder::new(Vec::new(), 1).unwrap();
-            enc.window_log(log).unwrap();
-            std::io::Write::write_all(&mut enc, data).unwrap();
-            enc.finish().unwrap()
-        };
         // A streamed frame declares its window; a small one-shot frame its size.
         assert_eq!(zstd_window(&zst(25, b"x")), Some(32 << 20));
         assert_eq!(decoder_memory(&zst(25, b"x"), Compression::Zstd), 32 << 20);
@@ -314,12 +316,6 @@ mod tests {
 
     #[test]
     fn a_metered_decoder_cannot_grow_past_what_was_admitted() {
-        let zst = |log: u32, data: &[u8]| {
-            let mut enc = zstd::stream::Encoder::new(Vec::new(), 1).unwrap();
-            enc.window_log(log).unwrap();
-            std::io::Write::write_all(&mut enc, data).unwrap();
-            enc.finish().unwrap()
-        };
         let limits = Limits::default();
         let meter = Meter::default();
         let read = |blob: &[u8]| {
