@@ -221,7 +221,7 @@ pub fn scan_slice_released(
             released: 0,
             release,
         };
-        let mut index = scan_stream(reader, limits, meter, hashing)?;
+        let mut index = scan_buffered(reader, limits, meter, hashing)?;
         index.compression = Some(compression);
         release(0, data.len());
         return Ok(index);
@@ -315,8 +315,10 @@ fn identify_pending(
     pending.clear();
 }
 
-/// Reads a slice front to back, releasing what it has passed a window at a
-/// time (a compressed layer inside a memory-mapped archive).
+/// Hands out a slice front to back in windows of at most [`SLICE_CHUNK`]
+/// bytes, releasing what has been consumed a window at a time (a compressed
+/// layer inside a memory-mapped archive). A `BufRead`: the decoder reads the
+/// mapped bytes in place, without a copy into a buffer first.
 struct ReleasingReader<'a> {
     data: &'a [u8],
     pos: usize,
@@ -324,33 +326,68 @@ struct ReleasingReader<'a> {
     release: &'a (dyn Fn(usize, usize) -> bool + Sync),
 }
 
+/// How much of a mapped blob one `fill_buf` offers.
+const SLICE_CHUNK: usize = 256 * 1024;
+
 impl Read for ReleasingReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let rest = self.data.get(self.pos..).unwrap_or(&[]);
+        let rest = self.fill_buf()?;
         let n = rest.len().min(buf.len());
         buf[..n].copy_from_slice(&rest[..n]);
-        self.pos += n;
-        if self.pos - self.released >= RELEASE_WINDOW {
-            (self.release)(self.released.saturating_sub(RELEASE_BACK), self.pos);
-            self.released = self.pos;
-        }
+        self.consume(n);
         Ok(n)
     }
 }
 
-/// A reader that hashes what passes and counts it.
-struct Tap<R> {
-    inner: R,
-    hasher: Option<Hasher>,
+impl BufRead for ReleasingReader<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let rest = self.data.get(self.pos..).unwrap_or(&[]);
+        Ok(&rest[..rest.len().min(SLICE_CHUNK)])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.pos = (self.pos + amt).min(self.data.len());
+        if self.pos - self.released >= RELEASE_WINDOW {
+            (self.release)(self.released.saturating_sub(RELEASE_BACK), self.pos);
+            self.released = self.pos;
+        }
+    }
 }
 
-impl<R: Read> Read for Tap<R> {
+/// A buffered reader that hashes every byte it offers, once: `ahead` bytes at
+/// the front of the inner buffer are hashed but not yet consumed. Every byte
+/// offered is consumed in the end (the scan drains a hashed blob).
+struct Tap<B> {
+    inner: B,
+    hasher: Option<Hasher>,
+    ahead: usize,
+}
+
+impl<B: BufRead> Read for Tap<B> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Some(h) = &mut self.hasher {
-            h.update(&buf[..n]);
-        }
+        let rest = self.fill_buf()?;
+        let n = rest.len().min(buf.len());
+        buf[..n].copy_from_slice(&rest[..n]);
+        self.consume(n);
         Ok(n)
+    }
+}
+
+impl<B: BufRead> BufRead for Tap<B> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        let buf = self.inner.fill_buf()?;
+        if let Some(h) = &mut self.hasher {
+            if let Some(new) = buf.get(self.ahead..) {
+                h.update(new);
+                self.ahead = buf.len();
+            }
+        }
+        Ok(buf)
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.ahead = self.ahead.saturating_sub(amt);
+        self.inner.consume(amt);
     }
 }
 
@@ -380,7 +417,22 @@ pub fn scan_stream<R: Read>(
     meter: &Meter,
     hashing: Hashing,
 ) -> Result<LayerIndex, ScanError> {
-    let mut buffered = BufReader::with_capacity(256 * 1024, raw);
+    scan_buffered(
+        BufReader::with_capacity(256 * 1024, raw),
+        limits,
+        meter,
+        hashing,
+    )
+}
+
+/// Scans a layer from a buffered reader: the decoder (and the digest) read
+/// its buffer in place.
+fn scan_buffered<B: BufRead>(
+    mut buffered: B,
+    limits: &Limits,
+    meter: &Meter,
+    hashing: Hashing,
+) -> Result<LayerIndex, ScanError> {
     let first = buffered.fill_buf().map_err(ScanError::Read)?;
     let compression = Compression::sniff(first);
     let hash = match hashing {
@@ -391,6 +443,7 @@ pub fn scan_stream<R: Read>(
     let mut tap = Tap {
         inner: buffered,
         hasher: hash.then(|| Hasher::new(crate::digest::Algorithm::Sha256)),
+        ahead: 0,
     };
     let mut index = LayerIndex {
         compression: Some(compression),
@@ -398,13 +451,8 @@ pub fn scan_stream<R: Read>(
     };
     let held;
     {
-        let decoded = crate::archive::decode::metered_decoder(
-            BufReader::with_capacity(64 * 1024, &mut tap),
-            compression,
-            limits,
-            meter,
-        )
-        .map_err(ScanError::Decoder)?;
+        let decoded = crate::archive::decode::metered_decoder(&mut tap, compression, limits, meter)
+            .map_err(ScanError::Decoder)?;
         let capped = Capped {
             inner: decoded,
             left: limits.layer_bytes,
@@ -599,6 +647,73 @@ mod tests {
             }
             assert_eq!(b.digest, Some(Digest::sha256_of(&blob)));
         }
+    }
+
+    #[test]
+    fn the_tap_hashes_each_byte_once_however_it_is_read() {
+        let data: Vec<u8> = (0..10_000u32).map(|i| ((i * 7919) >> 3) as u8).collect();
+        // A tiny buffer, partial consumes, repeated fill_bufs and reads.
+        let mut tap = Tap {
+            inner: BufReader::with_capacity(7, &data[..]),
+            hasher: Some(Hasher::new(crate::digest::Algorithm::Sha256)),
+            ahead: 0,
+        };
+        let mut out = Vec::new();
+        let mut step = 0usize;
+        loop {
+            step += 1;
+            let buf = tap.fill_buf().unwrap();
+            if buf.is_empty() {
+                break;
+            }
+            let n = buf.len().min(step % 4);
+            out.extend_from_slice(&buf[..n]);
+            tap.consume(n);
+            let _ = tap.fill_buf().unwrap(); // asked again, nothing consumed
+            let mut small = [0u8; 3];
+            let m = tap.read(&mut small).unwrap();
+            out.extend_from_slice(&small[..m]);
+        }
+        assert_eq!(out, data);
+        assert_eq!(
+            tap.hasher.take().unwrap().finish(),
+            Digest::sha256_of(&data)
+        );
+    }
+
+    #[test]
+    fn a_mapped_blob_is_hashed_and_released_window_by_window() {
+        // Incompressible content: the blob spans many SLICE_CHUNKs and
+        // several release windows.
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let body: Vec<u8> = (0..(9 << 20))
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let plain = build(&[("./big", EntryKind::File, &body, None, 0o644)]);
+        let blob = zstd::encode_all(&plain[..], 1).unwrap();
+        assert!(blob.len() > 2 * RELEASE_WINDOW);
+        let released = std::sync::Mutex::new(Vec::new());
+        let idx = scan_slice_released(
+            &blob,
+            &Limits::default(),
+            &Meter::default(),
+            Hashing::WhenDecoded,
+            &|a, b| {
+                released.lock().unwrap().push((a, b));
+                true
+            },
+        )
+        .unwrap();
+        assert_eq!(idx.digest, Some(Digest::sha256_of(&blob)));
+        assert_eq!(idx.entries.len(), 1);
+        let released = released.into_inner().unwrap();
+        assert!(released.len() >= 3, "{released:?}");
+        assert_eq!(released.last().map(|r| r.1), Some(blob.len()));
     }
 
     #[test]
