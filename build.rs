@@ -32,7 +32,7 @@ fn main() {
     let (Some(git_dir), Some(common)) = (dir("--git-dir"), dir("--git-common-dir")) else {
         return;
     };
-    let mut watch = |p: &Path| {
+    let watch = |p: &Path| {
         if p.is_file() {
             println!("cargo:rerun-if-changed={}", p.display());
         }
