@@ -92,32 +92,40 @@ fn render_one(out: &mut String, r: &Report, style: Style) {
         let _ = writeln!(out, "{}", summary_line(r, style));
         return;
     }
-    let compression = match r.source.compression.as_str() {
-        "none" => "uncompressed".to_string(),
-        other => format!("{other}-compressed"),
-    };
-    if r.source.format == "unknown" {
+    if let Some(o) = &r.source.origin {
+        // An image by name: where it came from, not the shape archscan reads
+        // it through (a registry's blobs as an OCI layout, an engine's export
+        // as a docker save stream).
+        let (place, id) = match o.kind.as_str() {
+            "registry" => ("registry", "digest"),
+            "docker" => ("Docker engine", "image ID"),
+            "podman" => ("Podman", "image ID"),
+            _ => (o.kind.as_str(), "digest"),
+        };
+        let _ = writeln!(
+            out,
+            "{}  ({place} {})",
+            escape(&r.source.path),
+            escape(&o.endpoint)
+        );
+        let digest = o
+            .digest
+            .as_deref()
+            .map(|d| format!(", {id} {}", escape(d)))
+            .unwrap_or_default();
+        let _ = writeln!(out, "image: {}{digest}", escape(&o.reference));
+    } else if r.source.format == "unknown" {
         let _ = writeln!(out, "{}", escape(&r.source.path));
     } else {
+        let compression = match r.source.compression.as_str() {
+            "none" => "uncompressed".to_string(),
+            other => format!("{other}-compressed"),
+        };
         let _ = writeln!(
             out,
             "{}  ({}, {compression})",
             escape(&r.source.path),
             r.source.format,
-        );
-    }
-    if let Some(o) = &r.source.origin {
-        let digest = o
-            .digest
-            .as_deref()
-            .map(|d| format!(" {}", escape(d)))
-            .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "from {} {}: {}{digest}",
-            escape(&o.kind),
-            escape(&o.endpoint),
-            escape(&o.reference)
         );
     }
     if let Some(t) = &r.target {

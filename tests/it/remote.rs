@@ -432,6 +432,24 @@ fn registry_reports_equal_archive_reports() {
     assert_eq!(origin["reference"], bare.as_str());
     assert_eq!(origin["endpoint"], format!("http://{}", reg.host).as_str());
     assert!(origin["digest"].as_str().unwrap().starts_with("sha256:"));
+    // The text says where from, not the layout the blobs are read as.
+    let text = archscan(&[&bare], &[]);
+    let head: Vec<&str> = text.stdout.lines().take(2).collect();
+    assert_eq!(
+        head[0],
+        format!("{bare}  (registry http://{})", reg.host),
+        "{}",
+        text.stdout
+    );
+    assert_eq!(
+        head[1],
+        format!(
+            "image: {bare}, digest {}",
+            origin["digest"].as_str().unwrap()
+        ),
+        "{}",
+        text.stdout
+    );
     // The same by digest.
     let by_digest = format!(
         "registry:{}/fx/multi@{}",
@@ -1255,6 +1273,13 @@ fn podman_service_as_the_local_engine() {
     let origin = &run.json()["source"]["origin"];
     assert_eq!(origin["kind"], "docker");
     assert_eq!(origin["endpoint"], host.as_str());
+    let text = archscan(&["docker:archscan/amd64-ok"], &env);
+    assert!(
+        text.stdout
+            .starts_with(&format!("docker:archscan/amd64-ok  (Docker engine {host})\nimage: docker.io/archscan/amd64-ok:latest, image ID sha256:")),
+        "{}",
+        text.stdout
+    );
     assert!(
         origin["digest"]
             .as_str()
