@@ -88,6 +88,20 @@ impl Credential {
 }
 
 /// The Docker config directory.
+/// Credentials and where the Docker config keeps them, for messages:
+/// `auths["r.example"] (user u)`, `credHelpers: docker-credential-ecr-login`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub credential: Credential,
+    pub from: String,
+}
+
+/// The Docker config file archscan reads (`$DOCKER_CONFIG/config.json`, else
+/// `~/.docker/config.json`), whether or not it exists.
+pub fn config_file() -> Option<PathBuf> {
+    config_dir().map(|d| d.join("config.json"))
+}
+
 fn config_dir() -> Option<PathBuf> {
     if let Some(d) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
         return Some(PathBuf::from(d));
@@ -99,7 +113,7 @@ fn config_dir() -> Option<PathBuf> {
 
 /// The Docker config (`config.json`), when there is a readable one.
 pub fn docker_config() -> Option<Value> {
-    let path = config_dir()?.join("config.json");
+    let path = config_file()?;
     let bytes = std::fs::read(path).ok()?;
     if bytes.len() > 4 << 20 {
         return None;
@@ -139,21 +153,30 @@ fn helper_server(registry: &str) -> String {
 /// Credentials for a registry, from the Docker config: its `credHelpers`
 /// entry, else its `credsStore`, else an `auths` entry. `Ok(None)` when
 /// there are none (anonymous access is tried).
-pub fn lookup(registry: &str) -> Result<Option<Credential>, AuthError> {
+pub fn lookup(registry: &str) -> Result<Option<Found>, AuthError> {
     let Some(config) = docker_config() else {
         return Ok(None);
     };
-    lookup_in(&config, registry)
+    let file = config_file().map(|f| f.display().to_string());
+    Ok(lookup_in(&config, registry)?.map(|f| Found {
+        from: match &file {
+            Some(file) => format!("{} in {file}", f.from),
+            None => f.from,
+        },
+        credential: f.credential,
+    }))
 }
 
-pub fn lookup_in(config: &Value, registry: &str) -> Result<Option<Credential>, AuthError> {
+pub fn lookup_in(config: &Value, registry: &str) -> Result<Option<Found>, AuthError> {
     let keys = keys_for(registry);
+    let found = |credential, from| Some(Found { credential, from });
     if let Some(helpers) = config.get("credHelpers").and_then(Value::as_object) {
         if let Some(h) = keys
             .iter()
             .find_map(|k| helpers.get(k.as_str()).and_then(Value::as_str))
         {
-            return run_helper(h, &helper_server(registry));
+            let from = format!("credHelpers: docker-credential-{h}");
+            return Ok(run_helper(h, &helper_server(registry))?.and_then(|c| found(c, from)));
         }
     }
     if let Some(store) = config
@@ -162,13 +185,16 @@ pub fn lookup_in(config: &Value, registry: &str) -> Result<Option<Credential>, A
         .filter(|s| !s.is_empty())
     {
         if let Some(c) = run_helper(store, &helper_server(registry))? {
-            return Ok(Some(c));
+            return Ok(found(c, format!("credsStore: docker-credential-{store}")));
         }
     }
     let Some(auths) = config.get("auths").and_then(Value::as_object) else {
         return Ok(None);
     };
-    let Some(entry) = keys.iter().find_map(|k| auths.get(k.as_str())) else {
+    let Some((key, entry)) = keys
+        .iter()
+        .find_map(|k| auths.get(k.as_str()).map(|e| (k, e)))
+    else {
         return Ok(None);
     };
     let s = |k: &str| {
@@ -177,14 +203,21 @@ pub fn lookup_in(config: &Value, registry: &str) -> Result<Option<Credential>, A
             .and_then(Value::as_str)
             .filter(|v| !v.is_empty())
     };
+    let from = |what: &str| format!("auths[{key:?}] ({what})");
     if let Some(t) = s("identitytoken") {
-        return Ok(Some(Credential::IdentityToken(t.to_string())));
+        return Ok(found(
+            Credential::IdentityToken(t.to_string()),
+            from("identity token"),
+        ));
     }
     if let (Some(u), Some(p)) = (s("username"), s("password")) {
-        return Ok(Some(Credential::Basic {
-            username: u.to_string(),
-            password: p.to_string(),
-        }));
+        return Ok(found(
+            Credential::Basic {
+                username: u.to_string(),
+                password: p.to_string(),
+            },
+            from(&format!("user {u}")),
+        ));
     }
     if let Some(a) = s("auth") {
         let bad = |expected| AuthError::ConfigAuth {
@@ -198,10 +231,13 @@ pub fn lookup_in(config: &Value, registry: &str) -> Result<Option<Credential>, A
         let Some((u, p)) = text.split_once(':') else {
             return Err(bad("user:password"));
         };
-        return Ok(Some(Credential::Basic {
-            username: u.to_string(),
-            password: p.to_string(),
-        }));
+        return Ok(found(
+            Credential::Basic {
+                username: u.to_string(),
+                password: p.to_string(),
+            },
+            from(&format!("user {u}")),
+        ));
     }
     Ok(None)
 }
@@ -376,21 +412,30 @@ mod tests {
         .unwrap();
         assert_eq!(
             lookup_in(&cfg, "r.example").unwrap(),
-            Some(Credential::Basic {
-                username: "user".into(),
-                password: "pa:ss".into()
+            Some(Found {
+                credential: Credential::Basic {
+                    username: "user".into(),
+                    password: "pa:ss".into()
+                },
+                from: r#"auths["r.example"] (user user)"#.into(),
             })
         );
         assert_eq!(
             lookup_in(&cfg, "docker.io").unwrap(),
-            Some(Credential::Basic {
-                username: "hub".into(),
-                password: "pw".into()
+            Some(Found {
+                credential: Credential::Basic {
+                    username: "hub".into(),
+                    password: "pw".into()
+                },
+                from: r#"auths["https://index.docker.io/v1/"] (user hub)"#.into(),
             })
         );
         assert_eq!(
             lookup_in(&cfg, "acr.example").unwrap(),
-            Some(Credential::IdentityToken("tok".into()))
+            Some(Found {
+                credential: Credential::IdentityToken("tok".into()),
+                from: r#"auths["acr.example"] (identity token)"#.into(),
+            })
         );
         assert_eq!(lookup_in(&cfg, "other.example").unwrap(), None);
         let bad: Value = serde_json::from_str(r#"{"auths": {"r": {"auth": "!!"}}}"#).unwrap();

@@ -39,7 +39,7 @@ impl fmt::Display for Place {
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     /// It answered with an error status (after authentication and retries).
-    #[error("{place}: {what}: HTTP {status}{}", status_detail(*.status, .message.as_deref()))]
+    #[error("{place}: {what}: HTTP {status}{}", status_detail(*.status, .message.as_deref(), .sent.as_deref(), &place.registry))]
     Status {
         place: Place,
         /// What was asked: `manifest latest`, `blob sha256:…`, `GET /v2/`.
@@ -47,6 +47,8 @@ pub enum RegistryError {
         status: u16,
         /// The first `errors[].message` of the registry's JSON body.
         message: Option<String>,
+        /// For a 401 or 403: which credentials went with the request.
+        sent: Option<Box<Sent>>,
     },
 
     /// The request did not get an answer: DNS, connection, TLS, timeout.
@@ -228,16 +230,48 @@ impl RegistryError {
     }
 }
 
+/// Which credentials went with a request the registry refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    /// None: the Docker config has none for this registry (`config`: the
+    /// file looked in, if `DOCKER_CONFIG` or `HOME` names one).
+    Nothing { config: Option<PathBuf> },
+    /// These, from the Docker config: `auths["r"] (user u) in FILE`.
+    Credentials { from: String },
+}
+
 /// `: not found (manifest unknown)`: what a status means, and what to try.
-fn status_detail(status: u16, message: Option<&str>) -> String {
-    let reason = match status {
-        401 => {
-            "unauthorized: log in with `docker login` or check the credentials in the Docker config"
+fn status_detail(
+    status: u16,
+    message: Option<&str>,
+    sent: Option<&Sent>,
+    registry: &str,
+) -> String {
+    let login = format!("`docker login {registry}`");
+    let reason = match (status, sent) {
+        (401, Some(Sent::Nothing { config: Some(file) })) => format!(
+            "unauthorized: no credentials for {registry} in {}; log in with {login}",
+            file.display()
+        ),
+        (401, Some(Sent::Nothing { config: None })) => format!(
+            "unauthorized: no Docker config to take credentials from (neither DOCKER_CONFIG nor HOME is set); log in with {login}"
+        ),
+        (401, Some(Sent::Credentials { from })) => format!(
+            "unauthorized: the credentials from {from} were refused; log in again with {login}"
+        ),
+        (401, None) => format!(
+            "unauthorized: log in with {login} or check the credentials in the Docker config"
+        ),
+        (403, Some(Sent::Credentials { from })) => {
+            format!("forbidden: the credentials from {from} may not pull this repository")
         }
-        403 => "forbidden: these credentials may not pull this repository",
-        404 => "not found",
-        429 => "too many requests",
-        _ => "",
+        (403, Some(Sent::Nothing { .. })) => format!(
+            "forbidden (no credentials were sent): log in with {login} if this repository needs them"
+        ),
+        (403, None) => "forbidden: these credentials may not pull this repository".to_string(),
+        (404, _) => "not found".to_string(),
+        (429, _) => "too many requests".to_string(),
+        _ => String::new(),
     };
     let sep = if reason.is_empty() { "" } else { ": " };
     let detail = message.map(|m| format!(" ({m})")).unwrap_or_default();
@@ -375,19 +409,55 @@ mod tests {
             what: "manifest 1".into(),
             status: 404,
             message: Some("manifest unknown".into()),
+            sent: None,
         };
         assert_eq!(
             e.to_string(),
             "registry r.example, repository o/app: manifest 1: HTTP 404: not found (manifest unknown)"
         );
         assert_eq!(e.status(), Some(404));
-        let e = RegistryError::Status {
-            place: place(),
-            what: "manifest 1".into(),
-            status: 401,
-            message: None,
+        // A 401 or 403 says which credentials went with the request.
+        let refused = |status, sent: Option<Sent>| {
+            RegistryError::Status {
+                place: place(),
+                what: "manifest 1".into(),
+                status,
+                message: None,
+                sent: sent.map(Box::new),
+            }
+            .to_string()
         };
-        assert!(e.to_string().contains("docker login"), "{e}");
+        assert_eq!(
+            refused(401, None),
+            "registry r.example, repository o/app: manifest 1: HTTP 401: unauthorized: log in with `docker login r.example` or check the credentials in the Docker config"
+        );
+        assert_eq!(
+            refused(
+                401,
+                Some(Sent::Nothing {
+                    config: Some("/home/u/.docker/config.json".into())
+                })
+            ),
+            "registry r.example, repository o/app: manifest 1: HTTP 401: unauthorized: no credentials for r.example in /home/u/.docker/config.json; log in with `docker login r.example`"
+        );
+        let from = r#"auths["r.example"] (user u) in /c/config.json"#;
+        assert_eq!(
+            refused(
+                401,
+                Some(Sent::Credentials { from: from.into() })
+            ),
+            format!("registry r.example, repository o/app: manifest 1: HTTP 401: unauthorized: the credentials from {from} were refused; log in again with `docker login r.example`")
+        );
+        assert_eq!(
+            refused(
+                403,
+                Some(Sent::Credentials { from: from.into() })
+            ),
+            format!("registry r.example, repository o/app: manifest 1: HTTP 403: forbidden: the credentials from {from} may not pull this repository")
+        );
+        assert!(
+            refused(403, Some(Sent::Nothing { config: None })).contains("no credentials were sent")
+        );
         let e = RegistryError::Status {
             place: Place {
                 registry: "r.example".into(),
@@ -396,6 +466,7 @@ mod tests {
             what: "GET /v2/_catalog".into(),
             status: 500,
             message: None,
+            sent: None,
         };
         assert_eq!(
             e.to_string(),

@@ -24,7 +24,7 @@ use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::{Agent, Body};
 
 use super::auth::{self, AuthError, Challenge, Credential};
-use super::error::{Place, RegistryError};
+use super::error::{Place, RegistryError, Sent};
 use super::reference::Reference;
 use super::{BlobStore, Origin, RemoteOptions};
 use crate::digest::{Digest, Hasher};
@@ -57,7 +57,7 @@ pub struct Registry {
     /// answers it (a Bearer token is fetched once and reused).
     /// Read once, at connection; a helper that failed is only an error
     /// when the registry asks for credentials.
-    credential: Result<Option<Credential>, Arc<AuthError>>,
+    credential: Result<Option<auth::Found>, Arc<AuthError>>,
     authorization: Mutex<Option<String>>,
     /// What the tests lower to make backoff fast.
     backoff: Duration,
@@ -65,7 +65,13 @@ pub struct Registry {
 
 /// An HTTP status turned into the error the user sees (the first
 /// `errors[].message` of the body, when it is the registry's JSON).
-fn status_error(place: Place, status: u16, what: String, body: &str) -> RegistryError {
+fn status_error(
+    place: Place,
+    status: u16,
+    what: String,
+    body: &str,
+    sent: Option<Sent>,
+) -> RegistryError {
     let message = serde_json::from_str::<Value>(body).ok().and_then(|v| {
         v.get("errors")?
             .get(0)?
@@ -78,6 +84,7 @@ fn status_error(place: Place, status: u16, what: String, body: &str) -> Registry
         what,
         status,
         message,
+        sent: sent.map(Box::new),
     }
 }
 
@@ -310,11 +317,11 @@ impl Registry {
                         // Some registries answer 404 on /v2/ and serve the API all the same.
                         return Ok(());
                     }
-                    return Err(PingError::Fatal(status_error(
-                        self.place(),
+                    return Err(PingError::Fatal(self.refused(
                         status,
                         "GET /v2/".into(),
                         "",
+                        false,
                     )));
                 }
                 Err(e) if retry && transient(&e) && attempt < ATTEMPTS => {
@@ -398,11 +405,34 @@ impl Registry {
     fn credential(&self) -> Result<Option<&Credential>, RegistryError> {
         self.credential
             .as_ref()
-            .map(Option::as_ref)
+            .map(|f| f.as_ref().map(|f| &f.credential))
             .map_err(|e| RegistryError::Credentials {
                 registry: self.reference.registry.clone(),
                 source: Arc::clone(e),
             })
+    }
+
+    /// The error for a refused request to this repository: for a 401 or 403,
+    /// with which credentials went with it (`offered`: whether the stored ones
+    /// were offered, to the registry or to its token service).
+    fn refused(&self, status: u16, what: String, body: &str, offered: bool) -> RegistryError {
+        let sent = match &self.credential {
+            _ if !matches!(status, 401 | 403) => None,
+            Ok(None) => Some(Sent::Nothing {
+                config: auth::config_file(),
+            }),
+            Ok(Some(f)) if offered => Some(Sent::Credentials {
+                from: f.from.clone(),
+            }),
+            _ => None,
+        };
+        status_error(self.place(), status, what, body, sent)
+    }
+
+    /// Whether a request carried an `Authorization` header (the stored
+    /// credentials, or a token fetched with them).
+    fn authorized(&self) -> bool {
+        self.authorization.lock().is_ok_and(|a| a.is_some())
     }
 
     /// Answers a challenge: Basic with the stored password, or Bearer with a
@@ -476,12 +506,7 @@ impl Registry {
             .read_to_string()
             .unwrap_or_default();
         if !(200..300).contains(&status) {
-            return Err(status_error(
-                self.place(),
-                status,
-                format!("token service {realm}"),
-                &body,
-            ));
+            return Err(self.refused(status, format!("token service {realm}"), &body, true));
         }
         let v: Value = serde_json::from_str(&body).map_err(|source| RegistryError::TokenJson {
             registry: registry(),
@@ -513,7 +538,7 @@ impl Registry {
         let body = read_limited(&mut resp, limit, self.place(), what())?;
         if status != 200 {
             let text = String::from_utf8_lossy(&body);
-            return Err(status_error(self.place(), status, what(), &text));
+            return Err(self.refused(status, what(), &text, self.authorized()));
         }
         let content_type = resp
             .headers()
@@ -551,11 +576,11 @@ impl Registry {
         let status = resp.status().as_u16();
         let body = read_limited(&mut resp, limit, self.place(), what())?;
         if status != 200 {
-            return Err(status_error(
-                self.place(),
+            return Err(self.refused(
                 status,
                 what(),
                 &String::from_utf8_lossy(&body),
+                self.authorized(),
             ));
         }
         let got = Digest::of(digest.algorithm(), &body);
@@ -583,11 +608,11 @@ impl Registry {
         }
         let body =
             read_limited(&mut resp, 64 * 1024, self.place(), String::new()).unwrap_or_default();
-        Err(status_error(
-            self.place(),
+        Err(self.refused(
             status,
             format!("blob {digest}"),
             &String::from_utf8_lossy(&body),
+            self.authorized(),
         ))
     }
 }
@@ -704,9 +729,9 @@ impl Registry {
         }
         if path == "_catalog" {
             let (place, _) = self.list_place(path);
-            return status_error(place, status, "GET /v2/_catalog".into(), body);
+            return status_error(place, status, "GET /v2/_catalog".into(), body, None);
         }
-        status_error(self.place(), status, "tag list".into(), body)
+        self.refused(status, "tag list".into(), body, self.authorized())
     }
 }
 
@@ -1186,6 +1211,7 @@ mod tests {
             404,
             "manifest 1".into(),
             r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#,
+            None,
         );
         assert_eq!(
             e.to_string(),

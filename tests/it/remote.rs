@@ -645,6 +645,17 @@ fn basic_auth_over_tls_with_a_ca_file() {
         "{}",
         run.stdout
     );
+    // It says that none were found, and how to log in.
+    assert!(
+        run.stdout.contains(&format!(
+            "unauthorized: no credentials for {host} in ",
+            host = reg.host
+        )) && run
+            .stdout
+            .contains(&format!("log in with `docker login {}`", reg.host)),
+        "{}",
+        run.stdout
+    );
     // SSL_CERT_FILE works as a trust store too.
     let auth = base64::engine::general_purpose::STANDARD.encode("alice:s3cret");
     let cfg = docker_config(
@@ -666,9 +677,18 @@ fn basic_auth_over_tls_with_a_ca_file() {
         dir.path(),
         &format!(r#"{{"auths": {{"{}": {{"auth": "{bad}"}}}}}}"#, reg.host),
     );
-    let run = archscan(&[&reference, "--ca-file", &ca], &[("DOCKER_CONFIG", cfg)]);
+    let run = archscan(
+        &[&reference, "--ca-file", &ca],
+        &[("DOCKER_CONFIG", cfg.clone())],
+    );
     assert_eq!(run.code, 2);
     assert!(run.stdout.contains("HTTP 401"), "{}", run.stdout);
+    // It names the credentials that were refused: entry, user and file.
+    let from = format!(
+        "the credentials from auths[\"{}\"] (user alice) in {}/config.json were refused",
+        reg.host, cfg
+    );
+    assert!(run.stdout.contains(&from), "{from}\n{}", run.stdout);
 }
 
 /// A token issuer (distribution's token spec): checks Basic credentials,
@@ -834,6 +854,12 @@ fn bearer_tokens_with_a_credential_helper() {
     assert_eq!(run.code, 2);
     assert!(run.stdout.contains("HTTP 401"), "{}", run.stdout);
     assert!(run.stdout.contains("token service"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains(&format!("no credentials for {} in ", reg.host)),
+        "{}",
+        run.stdout
+    );
 
     // A docker-credential helper on PATH answers for this registry.
     let bin = dir.path().join("bin");
