@@ -87,7 +87,6 @@ impl Credential {
     }
 }
 
-/// The Docker config directory.
 /// Credentials and where the Docker config keeps them, for messages:
 /// `auths["r.example"] (user u)`, `credHelpers: docker-credential-ecr-login`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +101,7 @@ pub fn config_file() -> Option<PathBuf> {
     config_dir().map(|d| d.join("config.json"))
 }
 
+/// The Docker config directory.
 fn config_dir() -> Option<PathBuf> {
     if let Some(d) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
         return Some(PathBuf::from(d));
