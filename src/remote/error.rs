@@ -286,6 +286,9 @@ fn transport_hint(e: &ureq::Error) -> &'static str {
         }
         ureq::Error::HostNotFound => " (no address for this host name in /etc/hosts or DNS)",
         ureq::Error::ConnectionFailed => " (nothing answers on that port)",
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+            " (nothing answers on that port)"
+        }
         _ => "",
     }
 }
@@ -472,6 +475,14 @@ mod tests {
             e.to_string(),
             "registry r.example: GET /v2/_catalog: HTTP 500"
         );
+    }
+
+    #[test]
+    fn a_refused_connection_says_nothing_answers() {
+        let refused = ureq::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
+        assert_eq!(transport_hint(&refused), " (nothing answers on that port)");
+        let reset = ureq::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset));
+        assert_eq!(transport_hint(&reset), "");
     }
 
     #[test]
