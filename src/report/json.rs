@@ -43,6 +43,19 @@ struct Line<'a> {
     error: Option<&'a str>,
 }
 
+impl<'a> Line<'a> {
+    /// The line of one image of `r`, or of one of its errors.
+    fn of(r: &'a Report, image: Option<&'a ImageReport>, error: Option<&'a str>) -> Line<'a> {
+        Line {
+            schema_version: SCHEMA_VERSION,
+            source: &r.source,
+            target: r.target.as_ref(),
+            image,
+            error,
+        }
+    }
+}
+
 fn failed(e: serde_json::Error) -> String {
     format!("{{\"error\": \"cannot serialise the report: {e}\"}}")
 }
@@ -168,13 +181,7 @@ fn document(reports: &[Report]) -> Document<'_> {
 pub fn render_lines(reports: &[Report]) -> String {
     let mut out = String::new();
     for r in reports {
-        let line = |image, error| Line {
-            schema_version: SCHEMA_VERSION,
-            source: &r.source,
-            target: r.target.as_ref(),
-            image,
-            error,
-        };
+        let line = |image, error| Line::of(r, image, error);
         let lines = r
             .errors
             .iter()
@@ -192,13 +199,7 @@ pub fn render_lines(reports: &[Report]) -> String {
 /// images serialised in parallel).
 pub fn render_lines_to(reports: &[Report], w: &mut dyn Write) -> io::Result<()> {
     for r in reports {
-        let line = |image, error| Line {
-            schema_version: SCHEMA_VERSION,
-            source: &r.source,
-            target: r.target.as_ref(),
-            image,
-            error,
-        };
+        let line = |image, error| Line::of(r, image, error);
         for e in &r.errors {
             write_value(w, &line(None, Some(e.as_str())), false)?;
             w.write_all(b"\n")?;
