@@ -65,6 +65,21 @@ fn opts(cache: Option<Arc<LayerCache>>) -> ScanOptions {
     }
 }
 
+/// Scans `paths` one after another with one `cache` shared by all: their
+/// reports, and what the cache counted.
+fn scan_sharing(
+    cache: LayerCache,
+    paths: &[&std::path::Path],
+) -> (Vec<archscan::report::Report>, archscan::cache::Stats) {
+    let cache = Arc::new(cache);
+    let shared = opts(Some(Arc::clone(&cache)));
+    let reports = paths
+        .iter()
+        .map(|p| archscan::scan(p.to_str().unwrap(), &shared))
+        .collect();
+    (reports, cache.stats())
+}
+
 /// The report without what names the input, for comparing runs.
 fn judged(r: &archscan::report::Report) -> serde_json::Value {
     let mut v = serde_json::to_value(&r.images).unwrap();
@@ -81,15 +96,12 @@ fn two_archives_sharing_a_base_layer_read_it_once() {
     let (a1, a2) = (app_layer("one"), app_layer("two"));
     let p1 = tmp.write("one.tar", &docker_save(&[&base, &a1], "/app/one"));
     let p2 = tmp.write("two.tar", &docker_save(&[&base, &a2], "/app/two"));
-    let cache = Arc::new(LayerCache::for_limits(&Default::default()));
-    let shared = opts(Some(Arc::clone(&cache)));
-    let r1 = archscan::scan(p1.to_str().unwrap(), &shared);
-    let r2 = archscan::scan(p2.to_str().unwrap(), &shared);
-    let s = cache.stats();
+    let (r, s) = scan_sharing(LayerCache::for_limits(&Default::default()), &[&p1, &p2]);
+    let (r1, r2) = (&r[0], &r[1]);
     // base once, each app layer once; the second archive's base is a hit.
     assert_eq!((s.reads, s.hits, s.not_kept), (3, 1, 0), "{s:?}");
     // The same reports as scans without the cache.
-    for (p, r) in [(&p1, &r1), (&p2, &r2)] {
+    for (p, r) in [(&p1, r1), (&p2, r2)] {
         assert!(r.errors.is_empty(), "{:?}", r.errors);
         let alone = archscan::scan(p.to_str().unwrap(), &opts(None));
         assert_eq!(judged(r), judged(&alone));
@@ -141,12 +153,12 @@ fn an_uncompressed_layer_is_shared_between_docker_save_and_oci() {
         &[(base.clone(), "application/vnd.oci.image.layer.v1.tar")],
     );
     let oci = tmp.write("oci.tar", &oci);
-    let cache = Arc::new(LayerCache::for_limits(&Default::default()));
-    let shared = opts(Some(Arc::clone(&cache)));
-    let r1 = archscan::scan(docker.to_str().unwrap(), &shared);
-    let r2 = archscan::scan(oci.to_str().unwrap(), &shared);
+    let (r, s) = scan_sharing(
+        LayerCache::for_limits(&Default::default()),
+        &[&docker, &oci],
+    );
+    let (r1, r2) = (&r[0], &r[1]);
     assert!(r1.errors.is_empty() && r2.errors.is_empty());
-    let s = cache.stats();
     assert_eq!((s.reads, s.hits), (2, 1), "{s:?}");
     assert_eq!(r2.images[0].binaries.len(), 50);
 }
@@ -161,11 +173,11 @@ fn a_layer_whose_diff_id_is_false_is_not_reused() {
     let liar_config = config_for(&[&base], "/bin/tool0", "amd64");
     let liar = tmp.write("liar.tar", &docker_archive(&liar_config, &[other]));
     let honest = tmp.write("honest.tar", &docker_save(&[&base], "/bin/tool0"));
-    let cache = Arc::new(LayerCache::for_limits(&Default::default()));
-    let shared = opts(Some(Arc::clone(&cache)));
-    let r1 = archscan::scan(liar.to_str().unwrap(), &shared);
-    let r2 = archscan::scan(honest.to_str().unwrap(), &shared);
-    let s = cache.stats();
+    let (r, s) = scan_sharing(
+        LayerCache::for_limits(&Default::default()),
+        &[&liar, &honest],
+    );
+    let (r1, r2) = (&r[0], &r[1]);
     assert_eq!((s.reads, s.hits, s.not_kept), (2, 0, 1), "{s:?}");
     // Each is judged on its own bytes.
     assert_eq!(r1.images[0].binaries.len(), 1);
@@ -209,11 +221,11 @@ fn a_blob_whose_content_address_lies_is_not_reused() {
     );
     let liar = tmp.write("liar.tar", &liar);
     let honest = tmp.write("honest.tar", &docker_save(&[&base], "/bin/tool0"));
-    let cache = Arc::new(LayerCache::for_limits(&Default::default()));
-    let shared = opts(Some(Arc::clone(&cache)));
-    let r1 = archscan::scan(liar.to_str().unwrap(), &shared);
-    let r2 = archscan::scan(honest.to_str().unwrap(), &shared);
-    let s = cache.stats();
+    let (r, s) = scan_sharing(
+        LayerCache::for_limits(&Default::default()),
+        &[&liar, &honest],
+    );
+    let (r1, r2) = (&r[0], &r[1]);
     assert_eq!((s.hits, s.not_kept), (0, 1), "{s:?}");
     // Each is judged on its own bytes: the honest archive's 50 amd64 tools.
     assert_eq!(
@@ -249,13 +261,9 @@ fn an_image_reached_twice_is_judged_once() {
     let bytes = docker_save(&[&base, &app], "/app/one");
     let p1 = tmp.write("one.tar", &bytes);
     let p2 = tmp.write("copy.tar", &bytes);
-    let cache = Arc::new(LayerCache::for_limits(&Default::default()));
-    let shared = opts(Some(Arc::clone(&cache)));
-    let r1 = archscan::scan(p1.to_str().unwrap(), &shared);
-    let r2 = archscan::scan(p2.to_str().unwrap(), &shared);
-    let s = cache.stats();
+    let (r, s) = scan_sharing(LayerCache::for_limits(&Default::default()), &[&p1, &p2]);
     assert_eq!((s.reads, s.hits, s.image_hits), (2, 2, 1), "{s:?}");
-    assert_eq!(judged(&r1), judged(&r2));
+    assert_eq!(judged(&r[0]), judged(&r[1]));
 }
 
 #[test]
@@ -264,13 +272,10 @@ fn a_cache_with_no_room_still_reads_every_layer() {
     let base = base_layer();
     let p1 = tmp.write("one.tar", &docker_save(&[&base], "/bin/tool0"));
     let p2 = tmp.write("two.tar", &docker_save(&[&base], "/bin/tool1"));
-    let cache = Arc::new(LayerCache::new(0));
-    let shared = opts(Some(Arc::clone(&cache)));
-    let r1 = archscan::scan(p1.to_str().unwrap(), &shared);
-    let r2 = archscan::scan(p2.to_str().unwrap(), &shared);
+    let (r, s) = scan_sharing(LayerCache::new(0), &[&p1, &p2]);
+    let (r1, r2) = (&r[0], &r[1]);
     assert!(r1.errors.is_empty() && r2.errors.is_empty());
     assert_eq!(r2.images[0].binaries.len(), 50);
-    let s = cache.stats();
     assert_eq!((s.reads, s.hits), (2, 0), "evicted, so read again: {s:?}");
     assert_eq!(s.evictions, 2);
 }
