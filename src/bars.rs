@@ -102,34 +102,22 @@ impl Drop for Bar {
 }
 
 /// The `images done/total` line of a run over several inputs, or nothing
-/// when stderr is not a terminal or there is one input.
-pub struct Images(Option<ProgressBar>);
+/// when stderr is not a terminal or there is one input (a [`Bar`], cleared
+/// and removed the same way).
+pub struct Images(Bar);
 
 /// Starts the `images done/total` line.
 pub fn images(total: usize) -> Images {
-    Images(shared().filter(|_| total > 1).map(|m| {
+    Images(Bar(shared().filter(|_| total > 1).map(|m| {
         let style = ProgressStyle::with_template("images {pos}/{len} ({elapsed})")
             .unwrap_or_else(|_| ProgressStyle::default_bar());
         m.add(ProgressBar::new(total as u64).with_style(style))
-    }))
+    })))
 }
 
 impl Images {
     /// One more input judged.
     pub fn done_one(&self) {
-        if let Some(b) = &self.0 {
-            b.inc(1);
-        }
-    }
-}
-
-impl Drop for Images {
-    fn drop(&mut self) {
-        if let Some(b) = self.0.take() {
-            b.finish_and_clear();
-            if let Some(m) = shared() {
-                m.remove(&b);
-            }
-        }
+        self.0.inc(1);
     }
 }
